@@ -1,0 +1,200 @@
+"""Django settings for Facetoanimals.
+
+Every setting that differs between machines comes from an environment variable with a safe
+local default; README.md documents each one in its "Configuration" table.
+"""
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("FTA_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_list(name, default):
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# "development" (the default) generates a secret key under var/; "production" requires one.
+FTA_ENV = os.environ.get("FTA_ENV", "development")
+DEBUG = env_bool("DJANGO_DEBUG")
+HTTPS = env_bool("FTA_HTTPS")
+
+
+def _secret_key():
+    key = os.environ.get("DJANGO_SECRET_KEY")
+    if key:
+        return key
+    if FTA_ENV == "production":
+        # A one-line reason instead of a traceback: start-up stops here.
+        sys.stderr.write(
+            "Facetoanimals: DJANGO_SECRET_KEY must be set when FTA_ENV=production "
+            "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))').\n"
+        )
+        raise SystemExit(1)
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_rq",
+    "transform",
+    "gallery",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "facetoanimals.urls"
+WSGI_APPLICATION = "facetoanimals.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("FTA_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "gallery:index"
+LOGOUT_REDIRECT_URL = "home"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ko", "한국어")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.environ.get("FTA_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Users' photos and dogs are private: MEDIA_ROOT is never served under a public URL.
+MEDIA_ROOT = Path(os.environ.get("FTA_MEDIA_ROOT", VAR_DIR / "media")).resolve()
+MEDIA_URL = None
+
+EMAIL_BACKEND = os.environ.get(
+    "FTA_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("FTA_EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("FTA_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("FTA_EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("FTA_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("FTA_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("FTA_EMAIL_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("FTA_EMAIL_FROM", "Facetoanimals <noreply@localhost>")
+
+# Security headers that hold on plain HTTP too.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+# FTA_HTTPS=1 behind TLS: secure cookies, HSTS and redirects to https.
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+if env_bool("FTA_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not HTTPS:
+    # Plain-HTTP mode is a deliberate choice (local runs); the HTTPS-only checks would only nag.
+    SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W012", "security.W016"]
+
+# The generation queue (RQ through django-rq).
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+FTA_JOB_TIMEOUT = env_int("FTA_JOB_TIMEOUT", 600)
+RQ_QUEUES = {
+    "gpu": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": FTA_JOB_TIMEOUT},
+}
+
+# Models and the device (used by the worker only).
+FTA_SD_MODEL = os.environ.get("FTA_SD_MODEL", "stable-diffusion-v1-5/stable-diffusion-v1-5")
+FTA_CONTROLNET_MODEL = os.environ.get("FTA_CONTROLNET_MODEL", "CrucibleAI/ControlNetMediaPipeFace")
+FTA_DEVICE = os.environ.get("FTA_DEVICE", "auto")
+
+# Per-user limits.
+FTA_MAX_ACTIVE_GENERATIONS = env_int("FTA_MAX_ACTIVE_GENERATIONS", 8)
+FTA_UPLOADS_PER_HOUR = env_int("FTA_UPLOADS_PER_HOUR", 60)
+FTA_GENERATIONS_PER_HOUR = env_int("FTA_GENERATIONS_PER_HOUR", 120)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("FTA_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,14 @@
+"""Settings for the test suite: the real settings, with throwaway media and static storage."""
+
+import os
+import tempfile
+
+# Set in the environment so that subprocesses (gunicorn, workers) share the same directory.
+os.environ.setdefault("FTA_MEDIA_ROOT", tempfile.mkdtemp(prefix="fta-test-media-"))
+
+from facetoanimals.settings import *  # noqa: E402,F403
+
+# No collectstatic before tests: plain storage instead of the hashed manifest.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

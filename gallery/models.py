@@ -1,0 +1,151 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+def user_media_dir(user_id):
+    """Every file of a user lives under this folder of MEDIA_ROOT (so deleting a user is one rmtree)."""
+    return f"u/{user_id}"
+
+
+def _random_name(instance, kind, ext):
+    return f"{user_media_dir(instance.owner_id)}/{kind}/{uuid.uuid4().hex}.{ext}"
+
+
+def photo_image_path(instance, filename):
+    return _random_name(instance, "photos", "jpg")
+
+
+def photo_thumbnail_path(instance, filename):
+    return _random_name(instance, "photos", "webp")
+
+
+def generation_result_path(instance, filename):
+    return _random_name(instance, "dogs", "png")
+
+
+def generation_thumbnail_path(instance, filename):
+    return _random_name(instance, "dogs", "webp")
+
+
+def generation_control_path(instance, filename):
+    return _random_name(instance, "control", "png")
+
+
+def generation_face_path(instance, filename):
+    return _random_name(instance, "faces", "webp")
+
+
+class Photo(models.Model):
+    """A cleaned upload (metadata stripped, re-encoded) and the faces found in it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(upload_to=photo_image_path)
+    thumbnail = models.FileField(upload_to=photo_thumbnail_path, blank=True)
+    original_name = models.CharField(max_length=255, blank=True, help_text="Sanitised display text only.")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    # The landmark JSON of CONTRACT.md: {"version": 1, "image_size": [w, h], "faces": [...]}.
+    landmarks = models.JSONField(default=dict)
+    face_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.original_name or str(self.id)
+
+    @property
+    def faces(self):
+        return self.landmarks.get("faces", [])
+
+
+class Generation(models.Model):
+    """One dog portrait job; this row, not the queue, is the source of truth."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Finished")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+    FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    class Review(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="generations")
+    face_index = models.PositiveSmallIntegerField(default=0)
+    breed = models.SlugField(max_length=64, db_index=True)
+    # The validated parameters (transform.params), with the seed actually used.
+    params = models.JSONField(default=dict)
+    seed = models.BigIntegerField(null=True, blank=True)
+    infotext = models.TextField(blank=True, help_text="The A1111 `parameters` text written into the PNG.")
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    step = models.PositiveIntegerField(default=0)
+    steps = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker started it.")
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    result = models.FileField(upload_to=generation_result_path, blank=True)
+    thumbnail = models.FileField(upload_to=generation_thumbnail_path, blank=True)
+    control_image = models.FileField(upload_to=generation_control_path, blank=True)
+    face_crop = models.FileField(upload_to=generation_face_path, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Seconds: queue_wait, model_load, inference, saving.
+    timings = models.JSONField(default=dict, blank=True)
+    worker_name = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True, help_text="Shown to the owner.")
+    traceback = models.TextField(blank=True, help_text="Staff only.")
+
+    review_state = models.CharField(max_length=16, choices=Review.choices, default=Review.PENDING, db_index=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+    shared = models.BooleanField(default=False, help_text="The owner agrees to show it on the public showcase.")
+    show_username = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["review_state", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "succeeded", "failed", "cancelled"]),
+                name="generation_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_state__in=["pending", "approved", "rejected"]), name="generation_review_known"
+            ),
+            models.CheckConstraint(condition=Q(step__lte=models.F("steps")), name="generation_step_within_steps"),
+        ]
+
+    def __str__(self):
+        return f"{self.breed} ({self.status})"
+
+    @property
+    def progress(self):
+        if self.status == self.Status.SUCCEEDED:
+            return 1.0
+        return round(self.step / self.steps, 4) if self.steps else 0.0
+
+    @property
+    def is_active(self):
+        return self.status in self.ACTIVE_STATUSES

@@ -12,3 +12,8 @@ from facetoanimals.settings import *  # noqa: E402,F403
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Static files straight from the source folders (no collectstatic), also in gunicorn subprocesses.
+STATIC_ROOT = MEDIA_ROOT.parent / (MEDIA_ROOT.name + "-static")  # noqa: F405
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -187,6 +187,20 @@ FTA_SD_MODEL = os.environ.get("FTA_SD_MODEL", "stable-diffusion-v1-5/stable-diff
 FTA_CONTROLNET_MODEL = os.environ.get("FTA_CONTROLNET_MODEL", "CrucibleAI/ControlNetMediaPipeFace")
 FTA_DEVICE = os.environ.get("FTA_DEVICE", "auto")
 
+# Uploads: refused before decoding when over these limits.
+FTA_UPLOAD_MAX_BYTES = env_int("FTA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+FTA_UPLOAD_MAX_PIXELS = env_int("FTA_UPLOAD_MAX_PIXELS", 40_000_000)
+FTA_UPLOAD_MIN_SIDE = env_int("FTA_UPLOAD_MIN_SIDE", 64)
+FILE_UPLOAD_HANDLERS = [
+    "gallery.upload_limits.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Private media is handed to the front server instead of streamed from Python:
+# "" streams from Django, "nginx" answers X-Accel-Redirect under FTA_SENDFILE_PREFIX, "apache" X-Sendfile.
+FTA_SENDFILE = os.environ.get("FTA_SENDFILE", "")
+FTA_SENDFILE_PREFIX = os.environ.get("FTA_SENDFILE_PREFIX", "/protected-media/")
+
 # Per-user limits.
 FTA_MAX_ACTIVE_GENERATIONS = env_int("FTA_MAX_ACTIVE_GENERATIONS", 8)
 FTA_UPLOADS_PER_HOUR = env_int("FTA_UPLOADS_PER_HOUR", 60)

@@ -1,7 +1,8 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.core.files.base import ContentFile
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -63,6 +64,31 @@ class Photo(models.Model):
     @property
     def faces(self):
         return self.landmarks.get("faces", [])
+
+    @classmethod
+    def create_from_upload(cls, owner, cleaned, landmarks):
+        """Store a cleaned upload (transform.uploads.CleanedPhoto); no row without files, no files without a row."""
+        from transform.uploads import make_thumbnail
+
+        photo = cls(
+            owner=owner,
+            original_name=cleaned.display_name,
+            width=cleaned.width,
+            height=cleaned.height,
+            landmarks=landmarks,
+            face_count=len(landmarks["faces"]),
+        )
+        try:
+            with transaction.atomic():
+                photo.image.save("photo.jpg", ContentFile(cleaned.jpeg), save=False)
+                photo.thumbnail.save("thumb.webp", ContentFile(make_thumbnail(cleaned.image)), save=False)
+                photo.save()
+        except BaseException:
+            for stored in (photo.image, photo.thumbnail):
+                if stored:
+                    stored.storage.delete(stored.name)
+            raise
+        return photo
 
 
 class Generation(models.Model):

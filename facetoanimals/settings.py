@@ -112,6 +112,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web and worker processes write at once: WAL lets readers go on while one writes, IMMEDIATE
+    # transactions take the write lock up front instead of failing on an upgrade, and writers wait.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -181,6 +189,18 @@ FTA_JOB_TIMEOUT = env_int("FTA_JOB_TIMEOUT", 600)
 RQ_QUEUES = {
     "gpu": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": FTA_JOB_TIMEOUT},
 }
+RQ = {
+    # No fork per job: the worker keeps the pipeline loaded (CUDA does not survive a fork).
+    "WORKER_CLASS": "transform.worker.PipelineWorker",
+    # Enqueueing is deferred to transaction.on_commit by facetoanimals.queue itself.
+    "COMMIT_MODE": "auto",
+}
+# Load the pipeline when the worker starts rather than on its first job.
+FTA_PRELOAD_PIPELINE = env_bool("FTA_PRELOAD_PIPELINE", True)
+# How often a worker looks for generations lost by dead workers or an emptied Redis.
+FTA_RECONCILE_INTERVAL = env_int("FTA_RECONCILE_INTERVAL", 30)
+# A worker that has not said it is alive for this long is dead, and its generation is re-queued once.
+FTA_WORKER_HEARTBEAT_TTL = env_int("FTA_WORKER_HEARTBEAT_TTL", 20)
 
 # Models and the device (used by the worker only).
 FTA_SD_MODEL = os.environ.get("FTA_SD_MODEL", "stable-diffusion-v1-5/stable-diffusion-v1-5")

@@ -1,12 +1,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .forms import UploadForm, upload_limits_text
-from .limits import upload_limit_message
+from facetoanimals.queue import queue_available
+
+from .forms import GenerateForm, UploadForm, upload_limits_text
+from .limits import generation_limit_message, upload_limit_message
 from .media import serve_file
 from .models import Generation, Photo
 
@@ -54,7 +56,8 @@ def upload(request):
 @login_required
 def photo(request, pk):
     photo = owned(Photo, request, pk)
-    return render(request, "gallery/photo.html", {"photo": photo, "faces": photo_faces(photo)})
+    context = {"photo": photo, "faces": photo_faces(photo), "form": GenerateForm(photo)}
+    return render(request, "gallery/photo.html", context)
 
 
 def photo_faces(photo):
@@ -113,3 +116,107 @@ def generation_image(request, pk, kind):
     if kind == "download":
         return serve_file(generation.result, download_name=f"facetoanimals-{generation.breed}-{generation.seed}.png")
     return serve_file(files[kind])
+
+
+@login_required
+@require_POST
+def generate(request, pk):
+    photo = owned(Photo, request, pk)
+    form = GenerateForm(photo, request.POST)
+    if not form.is_valid():
+        context = {"photo": photo, "faces": photo_faces(photo), "form": form}
+        return render(request, "gallery/photo.html", context, status=400)
+    data = form.cleaned_data
+    count = data.get("count") or 1
+    limit = generation_limit_message(request.user, wanted=count)
+    if limit:
+        messages.error(request, limit)
+        context = {"photo": photo, "faces": photo_faces(photo), "form": form}
+        return render(request, "gallery/photo.html", context, status=429)
+    generations = Generation.create_and_enqueue(
+        photo, data["face"], data["breed_slug"], data["params"], coat=data["coat"], count=count
+    )
+    if not queue_available():
+        messages.warning(request, _("The queue is busy right now: your dog will start as soon as it is back."))
+    return redirect("gallery:generation", pk=generations[0].pk)
+
+
+@login_required
+def generation(request, pk):
+    generation = get_object_or_404(Generation.objects.select_related("photo"), pk=pk, owner=request.user)
+    return render(request, "gallery/generation.html", generation_context(generation))
+
+
+def generation_context(generation):
+    from transform.breeds import get_breed, is_breed
+
+    return {
+        "generation": generation,
+        "breed": get_breed(generation.breed) if is_breed(generation.breed) else None,
+        "queue_position": generation.queue_position(),
+    }
+
+
+STATUS_FIELDS = ("status", "step", "steps", "breed", "error", "enqueued_at")
+
+
+@login_required
+@require_GET
+def generation_status(request, pk):
+    """Polled every second by many users: one query, no image work."""
+    row = get_object_or_404(Generation.objects.values(*STATUS_FIELDS), pk=pk, owner=request.user)
+    progress = 1.0 if row["status"] == Generation.Status.SUCCEEDED else (row["step"] / row["steps"] if row["steps"] else 0.0)
+    return JsonResponse(
+        {
+            "status": row["status"],
+            "progress": round(progress, 4),
+            "step": row["step"],
+            "steps": row["steps"],
+            "breed": row["breed"],
+            "error": _(row["error"]) if row["error"] else None,
+        }
+    )
+
+
+@login_required
+@require_GET
+def generation_preview(request, pk):
+    from transform.previews import load_preview
+
+    generation = owned(Generation, request, pk)
+    data = load_preview(generation.pk) if generation.status == Generation.Status.RUNNING else None
+    if not data:
+        raise Http404
+    response = HttpResponse(data, content_type="image/webp")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def generation_cancel(request, pk):
+    generation = owned(Generation, request, pk)
+    generation.cancel()
+    return redirect("gallery:generation", pk=generation.pk)
+
+
+@login_required
+@require_POST
+def generation_retry(request, pk):
+    generation = owned(Generation, request, pk)
+    limit = generation_limit_message(request.user)
+    if limit:
+        messages.error(request, limit)
+        return render(request, "gallery/generation.html", generation_context(generation), status=429)
+    generation.retry()
+    return redirect("gallery:generation", pk=generation.pk)
+
+
+@login_required
+@require_POST
+def generation_delete(request, pk):
+    generation = owned(Generation, request, pk)
+    generation.cancel()
+    generation.delete()
+    messages.success(request, _("The dog has been deleted."))
+    return redirect("gallery:index")

@@ -17,3 +17,7 @@ STATIC_ROOT = MEDIA_ROOT.parent / (MEDIA_ROOT.name + "-static")  # noqa: F405
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory, so that worker and gunicorn subprocesses see the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(MEDIA_ROOT.parent / (MEDIA_ROOT.name + "-db.sqlite3"))}  # noqa: F405

@@ -24,7 +24,7 @@ def enqueue_generation(generation):
     If Redis is unreachable the generation simply stays queued in the database: the reconcile pass
     (transform.reconcile) enqueues it when Redis answers again. Returns the job id.
     """
-    job_id = f"{generation.pk}.{uuid.uuid4().hex[:8]}"
+    job_id = f"{generation.pk}-{uuid.uuid4().hex[:8]}"
     type(generation).objects.filter(pk=generation.pk).update(job_id=job_id, enqueued_at=timezone.now())
     generation.job_id = job_id
 

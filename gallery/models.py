@@ -228,6 +228,21 @@ class Generation(models.Model):
         self.refresh_from_db()
         return bool(again)
 
+    @classmethod
+    def review_many(cls, queryset, state, reviewer, note=""):
+        """Record one review decision on every generation of the queryset; returns how many changed."""
+        return queryset.update(review_state=state, reviewed_by=reviewer, reviewed_at=timezone.now(), review_note=note)
+
+    @property
+    def breed_name(self):
+        from transform.breeds import get_breed, is_breed
+
+        return get_breed(self.breed).name if is_breed(self.breed) else self.breed
+
+    @property
+    def on_showcase(self):
+        return self.shared and self.review_state == self.Review.APPROVED and self.status == self.Status.SUCCEEDED
+
     def queue_position(self):
         """1 for the next to start; None unless queued."""
         if self.status != self.Status.QUEUED:

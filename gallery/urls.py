@@ -19,6 +19,7 @@ urlpatterns = [
     path("generations/<uuid:pk>/cancel/", views.generation_cancel, name="generation-cancel"),
     path("generations/<uuid:pk>/retry/", views.generation_retry, name="generation-retry"),
     path("generations/<uuid:pk>/delete/", views.generation_delete, name="generation-delete"),
+    path("generations/<uuid:pk>/share/", views.generation_share, name="generation-share"),
     path("generations/<uuid:pk>/dog.png", views.generation_image, {"kind": "result"}, name="generation-result"),
     path("generations/<uuid:pk>/thumb.webp", views.generation_image, {"kind": "thumb"}, name="generation-thumbnail"),
     path("generations/<uuid:pk>/control.png", views.generation_image, {"kind": "control"}, name="generation-control"),

@@ -220,3 +220,16 @@ def generation_delete(request, pk):
     generation.delete()
     messages.success(request, _("The dog has been deleted."))
     return redirect("gallery:index")
+
+
+@login_required
+@require_POST
+def generation_share(request, pk):
+    """The owner shares (or stops sharing) a dog on the public showcase; staff approval still applies."""
+    generation = owned(Generation, request, pk)
+    generation.shared = request.POST.get("shared") == "1"
+    generation.show_username = generation.shared and request.POST.get("show_username") == "1"
+    generation.save(update_fields=["shared", "show_username"])
+    if generation.shared and generation.review_state != Generation.Review.APPROVED:
+        messages.info(request, _("Thanks! It will appear on the showcase once our team has approved it."))
+    return redirect("gallery:generation", pk=generation.pk)

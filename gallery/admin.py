@@ -61,12 +61,9 @@ class GenerationAdmin(admin.ModelAdmin):
         "worker_name", "attempts", "job_id", "shared", "show_username", "traceback",
     )
 
-    def get_queryset(self, request):
-        pending_first = Case(When(review_state=Generation.Review.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField())
-        return super().get_queryset(request).annotate(pending_first=pending_first)
-
     def get_ordering(self, request):
-        return ("pending_first", "-created_at")
+        pending_first = Case(When(review_state=Generation.Review.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField())
+        return (pending_first.asc(), "-created_at")
 
     def has_add_permission(self, request):
         return False
@@ -121,7 +118,7 @@ class GenerationAdmin(admin.ModelAdmin):
         return [path("review/", review, name="gallery_generation_review"), *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"review_url": reverse("admin:gallery_generation_review"), "rq_url": reverse("rq_home"), **(extra_context or {})}
+        extra = {"review_url": reverse("admin:gallery_generation_review"), "rq_url": reverse("django_rq:home"), **(extra_context or {})}
         return super().changelist_view(request, extra)
 
     def review_view(self, request):

@@ -1,5 +1,9 @@
 from django.contrib import messages
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -27,11 +31,37 @@ def owned(model, request, pk, *, staff_may_see=False):
     return get_object_or_404(queryset, pk=pk)
 
 
+GALLERY_PAGE_SIZE = 24
+
+
 @login_required
 def index(request):
-    photos = Photo.objects.filter(owner=request.user)
-    generations = Generation.objects.filter(owner=request.user)
-    return render(request, "gallery/index.html", {"photos": photos, "generations": generations})
+    """The user's dogs, newest first, filterable by breed and status, and their photos."""
+    from transform.breeds import all_breeds
+
+    generations = Generation.objects.filter(owner=request.user).only(
+        "id", "breed", "status", "review_state", "created_at", "thumbnail", "face_crop", "photo_id", "owner_id"
+    )
+    breed, status = request.GET.get("breed", ""), request.GET.get("status", "")
+    if breed:
+        generations = generations.filter(breed=breed)
+    if status in Generation.Status.values:
+        generations = generations.filter(status=status)
+    page = Paginator(generations, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    photos = Photo.objects.filter(owner=request.user).annotate(dog_count=Count("generations")).only(
+        "id", "original_name", "face_count", "created_at", "owner_id"
+    )[:12]
+    used_breeds = set(Generation.objects.filter(owner=request.user).values_list("breed", flat=True).distinct())
+    context = {
+        "page": page,
+        "photos": photos,
+        "breeds": sorted((b for b in all_breeds() if b.slug in used_breeds), key=lambda b: b.name),
+        "statuses": Generation.Status.choices,
+        "selected": {"breed": breed, "status": status},
+        "query": urlencode({k: v for k, v in (("breed", breed), ("status", status)) if v}),
+        "has_anything": bool(used_breeds) or bool(photos),
+    }
+    return render(request, "gallery/index.html", context)
 
 
 @login_required

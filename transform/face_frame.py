@@ -3,7 +3,8 @@
 import numpy as np
 
 CHIN = 152
-FACE_SIDES = (234, 454)
+# Cheekbone-level pairs whose mean distance is the face width, the unit of every measurement.
+FACE_SIDES = ((234, 454), (93, 323), (127, 356))
 # Outer and inner corner of each eye (FaceMesh's subject-right eye first).
 EYE_CORNERS = ((33, 133), (263, 362))
 
@@ -26,7 +27,7 @@ class FaceFrame:
             down = -down
         down /= np.linalg.norm(down)
         self.axes = np.array([[down[1], -down[0]], down])
-        self.width = float(np.linalg.norm(self.pixels[FACE_SIDES[0]] - self.pixels[FACE_SIDES[1]]))
+        self.width = float(np.mean([np.linalg.norm(self.pixels[a] - self.pixels[b]) for a, b in FACE_SIDES]))
         self.points = (self.pixels - self.origin) @ self.axes.T / self.width
 
     def to_pixels(self, uv):

@@ -1,5 +1,8 @@
 """Breed suggestion from real FaceMesh landmarks of scikit-image's astronaut, and from extreme edits of them."""
 
+import subprocess
+import sys
+
 import mediapipe as mp
 import numpy as np
 import pytest
@@ -59,7 +62,8 @@ def test_astronaut_features_are_plausible(features):
     assert 0.15 < features["eye_size"] < 0.3
     assert features["hair_colour"] in {"brown", "blond"}
     assert features["hair_amount"] > 0.5
-    print("astronaut features:", {name: round(value, 3) if isinstance(value, float) else value for name, value in features.items()})
+    rounded = {name: round(value, 3) if isinstance(value, float) else value for name, value in features.items()}
+    print("astronaut features:", rounded)
 
 
 def test_astronaut_ranking_has_reasons_in_english_and_korean(astronaut, landmarks):
@@ -179,7 +183,13 @@ def painted_hair(image, landmarks, rgb):
 
 @pytest.mark.parametrize(
     "rgb, colour",
-    [((22, 20, 20), "black"), ((225, 195, 125), "blond"), ((160, 62, 30), "red"), ((140, 140, 142), "grey"), ((98, 66, 42), "brown")],
+    [
+        ((22, 20, 20), "black"),
+        ((225, 195, 125), "blond"),
+        ((160, 62, 30), "red"),
+        ((140, 140, 142), "grey"),
+        ((98, 66, 42), "brown"),
+    ],
 )
 def test_hair_colour_of_painted_hair(astronaut, landmarks, rgb, colour):
     painted = painted_hair(astronaut, landmarks, rgb)
@@ -195,7 +205,8 @@ def test_hair_the_colour_of_the_background_counts_as_no_hair(astronaut, landmark
     measured = face_features(landmarks, bald.size, bald)
     assert measured["hair_colour"] is None
     assert measured["hair_amount"] < 0.2
-    assert not any(code.endswith("_hair") for e in suggest_for_face(bald, {"landmarks": landmarks}) for code in e["reasons"])
+    reasons = [code for entry in suggest_for_face(bald, {"landmarks": landmarks}) for code in entry["reasons"]]
+    assert not any(code.endswith("_hair") for code in reasons)
 
 
 def test_coat_for_hair_recolours_only_breeds_with_several_coats():
@@ -239,3 +250,10 @@ def test_every_catalogue_breed_has_a_complete_profile():
 def test_trait_strengths_stay_between_zero_and_one(features):
     for values in trait_strengths(features).values():
         assert all(0 <= strength <= 1 for strength in values.values())
+
+
+def test_suggestion_imports_nothing_from_the_generation_stack():
+    heavy = ("torch", "diffusers", "transformers", "controlnet_aux")
+    code = f"import sys, transform.suggest; print([m for m in {heavy!r} if m in sys.modules])"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

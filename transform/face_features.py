@@ -6,10 +6,9 @@ nothing about skin tone, age or gender is measured. Safe to import in the web pr
 
 import numpy as np
 
-from .face_frame import FaceFrame
+from .face_frame import CHIN, FOREHEAD_TOP, FaceFrame
 from .hair import hair_features
 
-FOREHEAD_TOP, CHIN = 10, 152
 # Where a measurement has symmetric neighbours, several landmarks are averaged so that a small
 # landmark wobble does not flip a face from one shape to another.
 JAW = ((58, 288), (172, 397), (136, 365))

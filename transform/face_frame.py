@@ -2,7 +2,7 @@
 
 import numpy as np
 
-CHIN = 152
+FOREHEAD_TOP, CHIN = 10, 152
 # Cheekbone-level pairs whose mean distance is the face width, the unit of every measurement.
 FACE_SIDES = ((234, 454), (93, 323), (127, 356))
 # Outer and inner corner of each eye (FaceMesh's subject-right eye first).

@@ -6,7 +6,8 @@ Cheek pixels serve only as a "this is skin, not hair" reference; they are never 
 import cv2
 import numpy as np
 
-FOREHEAD_TOP = 10
+from .face_frame import FOREHEAD_TOP
+
 CHEEKS = (205, 425)
 # CIELAB prototypes of the hair-colour vocabulary; the nearest one names the hair.
 HAIR_PALETTE = {
@@ -29,10 +30,11 @@ def hair_features(image, frame):
     region = _lab(_sample(pixels, frame, _hair_region(frame)))
     if not len(region):
         return {"hair_colour": None, "hair_amount": 0.0}
-    not_hair = _near(region, _lab(_sample(pixels, frame, _cheek_patches(frame))))
-    background = _lab(_sample(pixels, frame, _background_patches(frame)))
-    if len(background):
-        not_hair |= _near(region, background)
+    not_hair = np.zeros(len(region), dtype=bool)
+    for reference in (_cheek_patches(frame), _background_patches(frame)):
+        reference_lab = _lab(_sample(pixels, frame, reference))
+        if len(reference_lab):
+            not_hair |= _near(region, reference_lab)
     hair = region[~not_hair]
     amount = len(hair) / len(region)
     if amount < MIN_HAIR_AMOUNT:
@@ -85,7 +87,7 @@ def _lab(rgb):
 
 def _near(lab, reference):
     """Which Lab pixels are within SAME_COLOUR of the reference pixels' median colour."""
-    return np.linalg.norm(lab - np.median(reference, axis=0), axis=1) < SAME_COLOUR if len(reference) else np.zeros(len(lab), bool)
+    return np.linalg.norm(lab - np.median(reference, axis=0), axis=1) < SAME_COLOUR
 
 
 def _nearest_colour(lab):

@@ -137,3 +137,37 @@ class DeleteAccountTests(TestCase):
         self.assertContains(response, "That is not your password.", status_code=400)
         self.assertTrue(User.objects.filter(username="mina").exists())
         self.assertTrue(all(path.exists() for path in self.files[0]))
+
+
+class AccountPageTests(TestCase):
+    def setUp(self):
+        self.user = User.objects.create_user("mina", "mina@example.com", "dog-portrait-42")
+        self.client.force_login(self.user)
+
+    def test_the_account_page_shows_usage_against_the_limits(self):
+        from .factories import make_generation, make_photo
+
+        make_generation(make_photo(self.user), status="running")
+        response = self.client.get(reverse("account"))
+        self.assertContains(response, "Dogs waiting or in the making")
+        self.assertEqual(response.context["usage"][0][1:], (1, settings.FTA_MAX_ACTIVE_GENERATIONS))
+
+    def test_download_all_my_data_is_a_zip_of_photos_dogs_and_parameters(self):
+        import io
+        import json
+        import zipfile
+
+        from .factories import make_generation, make_photo
+
+        photo = make_photo(self.user)
+        generation = make_generation(photo, status="succeeded", params={"steps": 20, "sampler": "Euler a"})
+        generation.result.save("dog.png", ContentFile(b"png bytes"))
+        make_photo(User.objects.create_user("joon"))  # someone else's, must not be included
+        response = self.client.post(reverse("account-export"))
+        self.assertEqual(response["Content-Type"], "application/zip")
+        self.assertIn("attachment", response["Content-Disposition"])
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+        self.assertEqual(sorted(archive.namelist()), sorted(["data.json", f"photos/{photo.pk}.jpg", f"dogs/{generation.pk}.png"]))
+        data = json.loads(archive.read("data.json"))
+        self.assertEqual(data["dogs"][0]["parameters"]["sampler"], "Euler a")
+        self.assertEqual(archive.read(f"dogs/{generation.pk}.png"), b"png bytes")

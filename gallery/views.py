@@ -211,7 +211,7 @@ def generation_status(request, pk):
 @login_required
 @require_GET
 def generation_preview(request, pk):
-    from transform.previews import load_preview
+    from transform.preview_store import load_preview
 
     generation = owned(Generation, request, pk)
     data = load_preview(generation.pk) if generation.status == Generation.Status.RUNNING else None

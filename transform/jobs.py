@@ -21,7 +21,7 @@ from rq.timeouts import JobTimeoutException
 
 from gallery.models import Generation
 
-from .previews import store_preview
+from .preview_store import store_preview
 from .uploads import make_thumbnail
 
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"

@@ -60,11 +60,11 @@ application = get_wsgi_application()
 from django.contrib.auth.models import User
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
-User.objects.create_user("probe", password="pw")
+user = User.objects.create_user("probe", password="pw")
 client = Client(HTTP_HOST="localhost")
 for url in ("/", "/accounts/login/", "/accounts/signup/"):
     assert client.get(url).status_code == 200, url
-client.login(username="probe", password="pw")
+client.force_login(user)
 for url in URLS:
     assert client.get(url).status_code in (200, 404), url
 heavy = sorted(name for name in ("torch", "diffusers", "transformers", "controlnet_aux") if name in sys.modules)

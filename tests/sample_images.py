@@ -115,11 +115,16 @@ def two_faces_jpeg():
     return encode(image, "JPEG", quality=92)
 
 
-def small_face_photo():
-    """A 3000x2000 photo (the coffee sample, enlarged) with the portrait pasted in 400 px wide."""
-    photo = Image.fromarray(data.coffee()).resize(SMALL_FACE_PHOTO_SIZE)
-    photo.paste(astronaut().resize((SMALL_FACE_PORTRAIT_WIDTH,) * 2), SMALL_FACE_PORTRAIT_AT)
+def photo_with_face(size, portrait_width, at):
+    """The coffee sample enlarged to `size`, with the portrait pasted at `at`, portrait_width wide."""
+    photo = Image.fromarray(data.coffee()).resize(size)
+    photo.paste(astronaut().resize((portrait_width, portrait_width)), at)
     return photo
+
+
+def small_face_photo():
+    """A 3000x2000 photo with the portrait pasted in 400 px wide."""
+    return photo_with_face(SMALL_FACE_PHOTO_SIZE, SMALL_FACE_PORTRAIT_WIDTH, SMALL_FACE_PORTRAIT_AT)
 
 
 def small_face_box():

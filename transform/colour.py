@@ -12,7 +12,9 @@ ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA", "P"}
 
 
 def to_srgb_rgb(image):
-    """8-bit sRGB RGB, with transparency composited on white and no metadata left in .info."""
+    """8-bit sRGB RGB, with transparency composited on white and no metadata left in .info.
+    An image that is already plain RGB is returned itself (copying 12 MP costs ~50 ms here),
+    its .info emptied."""
     icc = image.info.get("icc_profile")
     if image.mode in HIGH_BIT_DEPTH_MODES:
         image = sixteen_bit_to_grey(image)
@@ -21,7 +23,7 @@ def to_srgb_rgb(image):
     if image.mode in ALPHA_MODES:
         image = on_white(image)
     converted = apply_icc(image, icc) if icc else None
-    result = converted or image.convert("RGB")
+    result = converted or (image if image.mode == "RGB" else image.convert("RGB"))
     result.info = {}
     return result
 

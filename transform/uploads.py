@@ -51,7 +51,8 @@ def clean_upload(fileobj, name="", *, max_bytes, max_pixels, min_side):
     check_dimensions(image.size, max_pixels, min_side)
     try:
         image.load()
-        image = to_srgb_rgb(ImageOps.exif_transpose(image))
+        ImageOps.exif_transpose(image, in_place=True)
+        image = to_srgb_rgb(image)
     except Exception as error:
         # Decoders raise many types (OSError, SyntaxError, ValueError, struct.error, ...) for bad data.
         raise corrupt() from error

@@ -9,6 +9,7 @@ import struct
 import zlib
 from functools import lru_cache
 
+import cv2
 import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms
@@ -85,6 +86,12 @@ def grey16_png():
     """The portrait as 16-bit greyscale (mode I;16), using the full 0..65535 range."""
     grey = np.asarray(astronaut().convert("L"), dtype=np.uint16) * 257
     return encode(Image.fromarray(grey), "PNG")
+
+
+def rgb16_png():
+    """The portrait as 16-bit RGB (Pillow cannot write that; OpenCV can)."""
+    bgr16 = np.asarray(astronaut(), dtype=np.uint16)[:, :, ::-1] * 257
+    return cv2.imencode(".png", bgr16)[1].tobytes()
 
 
 def palette_png():

@@ -22,8 +22,9 @@ def to_srgb_rgb(image):
         image = image.convert("L")
     if image.mode in ALPHA_MODES:
         image = on_white(image)
-    converted = apply_icc(image, icc) if icc else None
-    result = converted or (image if image.mode == "RGB" else image.convert("RGB"))
+    result = apply_icc(image, icc) if icc else None
+    if result is None:
+        result = image if image.mode == "RGB" else image.convert("RGB")
     result.info = {}
     return result
 

@@ -3,7 +3,7 @@
 The detector sees its input at 192x192, so small faces in a large photo vanish when the whole
 photo is shown at once. One pass over the whole (downscaled) photo finds the large faces; large
 photos also get a pass over overlapping tiles, each shown to the detector downscaled, which finds
-faces down to about a tenth of a tile's side. Overlapping boxes are then merged.
+faces down to about 1/12 of a tile's side. Overlapping boxes are then merged.
 """
 
 from dataclasses import dataclass
@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 WHOLE_PHOTO_SIDE = 640
-TILE_INPUT_SIDE = 384
+TILE_INPUT_SIDE = 384  # at most; a tile shrinks by a whole factor
 # Measured here: a tile finds faces down to ~1/12 of its side, so 1000 px tiles find the ~80 px
 # face of a 3000x2000 photo; the tiles grow with the photo to keep a 12 MP photo at 12 tiles.
 MIN_TILE_SIDE = 1000

@@ -28,7 +28,7 @@ HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"
 class UploadRejected(ValueError):
     """An upload that is not accepted; str(error) is the message for the user, `code` its kind."""
 
-    def __init__(self, message, code):
+    def __init__(self, message, code="invalid"):
         super().__init__(message)
         self.message = message
         self.code = code

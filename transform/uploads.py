@@ -44,6 +44,8 @@ class CleanedPhoto:
 
 
 def clean_upload(fileobj, name="", *, max_bytes, max_pixels, min_side):
+    """The photo in `fileobj` (a file object, e.g. Django's UploadedFile) as a CleanedPhoto, or
+    UploadRejected. `name` is the uploaded file's name, kept only as display text."""
     data = read_limited(fileobj, max_bytes)
     if not data:
         raise UploadRejected(gettext("The file is empty."), "empty")

@@ -48,11 +48,11 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self):
-        from transform.faces import analyze_faces
-        from transform.uploads import UploadRejected, clean_upload
+        from transform.photo_analysis import analyze_photo
+        from transform.uploads import UploadRejected, clean_upload, too_big
 
         if self.too_large:
-            raise forms.ValidationError(upload_limits_text()["too_large"], code="too_large")
+            raise forms.ValidationError(str(too_big(settings.FTA_UPLOAD_MAX_BYTES)), code="too_big")
         upload = self.cleaned_data.get("image")
         if upload is None:
             return self.cleaned_data
@@ -65,8 +65,8 @@ class UploadForm(forms.Form):
                 min_side=settings.FTA_UPLOAD_MIN_SIDE,
             )
         except UploadRejected as exc:
-            raise forms.ValidationError(str(exc), code="rejected") from None
-        self.landmarks = analyze_faces(self.photo.image)
+            raise forms.ValidationError(str(exc), code=exc.code) from None
+        self.landmarks = analyze_photo(self.photo.image)
         if not self.landmarks["faces"]:
             raise forms.ValidationError(
                 _("We couldn't find a face in this photo. Try one where your face is well lit and facing the camera."),
@@ -76,14 +76,12 @@ class UploadForm(forms.Form):
 
 
 def upload_limits_text():
-    megabytes = settings.FTA_UPLOAD_MAX_BYTES // (1024 * 1024)
-    megapixels = settings.FTA_UPLOAD_MAX_PIXELS // 1_000_000
-    return {
-        "too_large": _("This file is larger than %(mb)d MB. Please choose a smaller photo.") % {"mb": megabytes},
-        "limits": _(
-            "JPEG, PNG, WebP or HEIC (iPhone), up to %(mb)d MB and %(mp)d megapixels, at least %(min)d pixels on each side."
-        )
-        % {"mb": megabytes, "mp": megapixels, "min": settings.FTA_UPLOAD_MIN_SIDE},
+    return _(
+        "JPEG, PNG, WebP or HEIC (iPhone), up to %(mb)d MB and %(mp)d megapixels, at least %(min)d pixels on each side."
+    ) % {
+        "mb": settings.FTA_UPLOAD_MAX_BYTES // (1024 * 1024),
+        "mp": settings.FTA_UPLOAD_MAX_PIXELS // 1_000_000,
+        "min": settings.FTA_UPLOAD_MIN_SIDE,
     }
 
 
@@ -151,6 +149,7 @@ class GenerateForm(forms.Form):
 
     def clean(self):
         from transform.params import GenerationParams, InvalidParams
+        from transform.suggest import coat_for_hair
 
         data = super().clean()
         if self.errors:
@@ -163,7 +162,7 @@ class GenerateForm(forms.Form):
                 raise forms.ValidationError({"breed": _("We have no suggestion for this face: please pick a breed.")})
             breed = suggestions[0]["slug"]
         data["breed_slug"] = breed
-        data["coat"] = face.get("coats", {}).get(breed, "")
+        data["coat"] = coat_for_hair(breed, face.get("hair")) or ""
         given = {name: data[name] for name in self.PARAM_FIELDS if data.get(name) not in (None, "")}
         try:
             data["params"] = GenerationParams.from_dict(given)

@@ -2,6 +2,7 @@ from django.contrib import messages
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
@@ -67,7 +68,7 @@ def index(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request):
-    context = {"limits": upload_limits_text()["limits"]}
+    context = {"limits": upload_limits_text()}
     if request.method == "POST":
         limit = upload_limit_message(request.user)
         if limit:
@@ -78,7 +79,7 @@ def upload(request):
         if form.is_valid():
             photo = Photo.create_from_upload(request.user, form.photo, form.landmarks)
             return redirect("gallery:photo", pk=photo.pk)
-        status = 413 if form.too_large else 400
+        status = 413 if form.has_error(NON_FIELD_ERRORS, "too_big") else 400
         return render(request, "gallery/upload.html", {**context, "form": form}, status=status)
     return render(request, "gallery/upload.html", {**context, "form": UploadForm()})
 

@@ -27,7 +27,10 @@ def suggest_for_face(image, face, top=5):
     Each entry also carries "coat": the coat colour to ask for, matched to the hair (None to keep
     the breed's own).
     """
-    features = face_features(face["landmarks"], image.size, image)
+    return suggestions_with_coats(face_features(face["landmarks"], image.size, image), top)
+
+
+def suggestions_with_coats(features, top=5):
     return [
         {**entry, "coat": coat_for_hair(entry["slug"], features.get("hair_colour"))}
         for entry in suggest_breeds(features, top)

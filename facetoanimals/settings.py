@@ -239,6 +239,10 @@ FTA_WORKER_HEARTBEAT_TTL = env_int("FTA_WORKER_HEARTBEAT_TTL", 20)
 FTA_SD_MODEL = os.environ.get("FTA_SD_MODEL", "stable-diffusion-v1-5/stable-diffusion-v1-5")
 FTA_CONTROLNET_MODEL = os.environ.get("FTA_CONTROLNET_MODEL", "CrucibleAI/ControlNetMediaPipeFace")
 FTA_DEVICE = os.environ.get("FTA_DEVICE", "auto")
+# torch.compile the UNet and ControlNet: slower first job, faster later ones (CUDA).
+FTA_TORCH_COMPILE = env_bool("FTA_TORCH_COMPILE")
+# The SD safety checker is tuned for NSFW images and needs extra weights; off by default.
+FTA_SAFETY_CHECKER = env_bool("FTA_SAFETY_CHECKER")
 
 # Uploads: refused before decoding when over these limits.
 FTA_UPLOAD_MAX_BYTES = env_int("FTA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)

@@ -1,0 +1,174 @@
+"""Generation parameters: choices, defaults (the original A1111 recipe) and validation.
+
+Safe to import in the web process: no torch, diffusers or controlnet_aux here.
+"""
+
+import random
+import string
+from dataclasses import asdict, dataclass, fields, replace
+
+DEFAULT_PROMPT_TEMPLATE = "dog, close up, (face portrait:1.1), front face, {breed}"
+DEFAULT_NEGATIVE_PROMPT = (
+    "human, person, man, woman, text, watermark, signature, lowres, blurry, jpeg artifacts, "
+    "deformed, disfigured, bad anatomy, extra eyes, cropped"
+)
+
+# A1111 sampler names; transform.samplers maps each to a diffusers scheduler.
+SAMPLER_NAMES = ("Euler a", "Euler", "DPM++ 2M", "DPM++ 2M Karras", "DPM++ 2S a", "DPM++ SDE Karras", "DDIM", "UniPC")
+# The ControlNet extension's control modes, in its own words.
+CONTROL_MODES = ("Balanced", "My prompt is more important", "ControlNet is more important")
+MODES = ("txt2img", "img2img")
+
+STEPS_RANGE = (1, 100)
+CFG_SCALE_RANGE = (1.0, 20.0)
+SIZE_RANGE = (256, 768)
+SIZE_MULTIPLE = 64
+CONTROLNET_SCALE_RANGE = (0.0, 2.0)
+SEED_MAX = 2**32 - 1
+PROMPT_MAX_LENGTH = 1000
+
+
+class InvalidParams(ValueError):
+    """Parameters that fail validation; `errors` maps each field name to a message."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+
+
+def random_seed():
+    return random.SystemRandom().randint(0, SEED_MAX)
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    prompt_template: str = DEFAULT_PROMPT_TEMPLATE
+    negative_prompt: str = DEFAULT_NEGATIVE_PROMPT
+    steps: int = 20
+    cfg_scale: float = 7.0
+    seed: int | None = None
+    width: int = 512
+    height: int = 512
+    controlnet_scale: float = 1.25
+    guidance_start: float = 0.0
+    guidance_end: float = 1.0
+    control_mode: str = "ControlNet is more important"
+    sampler: str = "DPM++ 2S a"
+    mode: str = "txt2img"
+    # img2img only: how much of the person's photo is repainted (1 = all of it).
+    strength: float = 0.75
+
+    @classmethod
+    def from_dict(cls, data):
+        """Validated parameters from form or JSON data (strings accepted); missing fields take the defaults.
+
+        A missing, empty or -1 seed (A1111's "random") becomes a random seed here, so it is always recorded.
+        """
+        known = {f.name for f in fields(cls)}
+        errors = {name: "Unknown parameter." for name in data if name not in known}
+        values = {}
+        for name, check in _CHECKS.items():
+            if name not in data:
+                continue
+            try:
+                values[name] = check(data[name])
+            except ValueError as error:
+                errors[name] = str(error)
+        if not errors:
+            start, end = values.get("guidance_start", 0.0), values.get("guidance_end", 1.0)
+            if start >= end:
+                errors["guidance_end"] = "Must be greater than guidance start."
+        if errors:
+            raise InvalidParams(errors)
+        return cls(**values).with_seed()
+
+    def with_seed(self):
+        """These parameters with a concrete seed (a random one where none was chosen)."""
+        return self if self.seed is not None else replace(self, seed=random_seed())
+
+    def prompt_for(self, breed_words):
+        return self.prompt_template.format(breed=breed_words)
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def _number(kind, low, high):
+    def check(value):
+        if isinstance(value, bool):
+            raise ValueError("Must be a number.")
+        try:
+            number = kind(value) if kind is float else _integer(value)
+        except (TypeError, ValueError):
+            raise ValueError("Must be a whole number." if kind is int else "Must be a number.") from None
+        if number != number or not low <= number <= high:
+            raise ValueError(f"Must be between {low:g} and {high:g}.")
+        return number
+
+    return check
+
+
+def _integer(value):
+    number = float(value)
+    if number != int(number):
+        raise ValueError
+    return int(number)
+
+
+def _size(value):
+    number = _number(int, *SIZE_RANGE)(value)
+    if number % SIZE_MULTIPLE:
+        raise ValueError(f"Must be a multiple of {SIZE_MULTIPLE}.")
+    return number
+
+
+def _seed(value):
+    if value is None or value == "" or str(value).strip() == "-1":
+        return None
+    return _number(int, 0, SEED_MAX)(value)
+
+
+def _choice(choices):
+    def check(value):
+        if value not in choices:
+            raise ValueError(f"Must be one of: {', '.join(choices)}.")
+        return value
+
+    return check
+
+
+def _text(value):
+    if not isinstance(value, str):
+        raise ValueError("Must be text.")
+    if len(value) > PROMPT_MAX_LENGTH:
+        raise ValueError(f"At most {PROMPT_MAX_LENGTH} characters.")
+    return value.strip()
+
+
+def _prompt_template(value):
+    value = _text(value)
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+    except ValueError:
+        raise ValueError("Braces must be balanced; write {breed} where the breed goes.") from None
+    if names != ["breed"]:
+        raise ValueError("Must contain {breed} exactly once and no other {fields}.")
+    return value
+
+
+_CHECKS = {
+    "prompt_template": _prompt_template,
+    "negative_prompt": _text,
+    "steps": _number(int, *STEPS_RANGE),
+    "cfg_scale": _number(float, *CFG_SCALE_RANGE),
+    "seed": _seed,
+    "width": _size,
+    "height": _size,
+    "controlnet_scale": _number(float, *CONTROLNET_SCALE_RANGE),
+    "guidance_start": _number(float, 0.0, 1.0),
+    "guidance_end": _number(float, 0.0, 1.0),
+    "control_mode": _choice(CONTROL_MODES),
+    "sampler": _choice(SAMPLER_NAMES),
+    "mode": _choice(MODES),
+    "strength": _number(float, 0.0, 1.0),
+}

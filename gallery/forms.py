@@ -38,10 +38,8 @@ class DeleteAccountForm(forms.Form):
 class UploadForm(forms.Form):
     """A photo upload: cleaned (transform.uploads) and searched for faces (transform.faces) while validating."""
 
-    image = forms.FileField(
-        label=_("Your photo"),
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*,.heic,.heif"}),
-    )
+    # Not required and empty files allowed: transform.uploads gives the one clear sentence for each case.
+    image = forms.FileField(label=_("Your photo"), required=False, allow_empty_file=True)
 
     def __init__(self, *args, too_large=False, **kwargs):
         self.too_large = too_large
@@ -55,7 +53,7 @@ class UploadForm(forms.Form):
             raise forms.ValidationError(str(too_big(settings.FTA_UPLOAD_MAX_BYTES)), code="too_big")
         upload = self.cleaned_data.get("image")
         if upload is None:
-            return self.cleaned_data
+            raise forms.ValidationError(_("Please choose a photo to upload."), code="missing")
         try:
             self.photo = clean_upload(
                 upload,

@@ -1,4 +1,5 @@
 from django.contrib import messages
+import uuid
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -7,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -86,9 +88,37 @@ def upload(request):
 
 @login_required
 def photo(request, pk):
+    """The photo, its faces and the generate form (prefilled from ?from=<generation> to regenerate)."""
     photo = owned(Photo, request, pk)
-    context = {"photo": photo, "faces": photo_faces(photo), "form": GenerateForm(photo)}
+    initial = {}
+    source = request.GET.get("from")
+    if source:
+        previous = Generation.objects.filter(owner=request.user, photo=photo, pk=source).first() if is_uuid(source) else None
+        if previous:
+            initial = {**previous.params, "seed": None, "face": previous.face_index, "breed": previous.breed}
+    context = {"photo": photo, "faces": photo_faces(photo), "form": GenerateForm(photo, initial=initial)}
     return render(request, "gallery/photo.html", context)
+
+
+def is_uuid(value):
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def suggestions_for_display(face):
+    """The face's suggested breeds with names and reasons in the active language."""
+    from transform.breeds import get_breed, is_breed
+    from transform.suggest import reasons_text
+
+    language = get_language() or "en"
+    return [
+        {"slug": s["slug"], "name": get_breed(s["slug"]).name, "score": s["score"],
+         "reasons": [reasons_text(code, language) for code in s["reasons"]]}
+        for s in face.get("suggested_breeds", []) if is_breed(s["slug"])
+    ]
 
 
 def photo_faces(photo):
@@ -105,7 +135,7 @@ def photo_faces(photo):
                 "box": {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0},
                 "points": [(round(x * photo.width, 1), round(y * photo.height, 1)) for x, y, _z in face["landmarks"]],
                 "profile": is_strong_profile(face),
-                "suggested_breeds": face.get("suggested_breeds", []),
+                "suggestions": suggestions_for_display(face),
             }
         )
     return faces
@@ -181,11 +211,26 @@ def generation(request, pk):
 def generation_context(generation):
     from transform.breeds import get_breed, is_breed
 
+    timing_labels = {"queue_wait": _("Waiting in the queue"), "model_load": _("Loading the model"),
+                     "inference": _("Drawing"), "saving": _("Saving")}
     return {
         "generation": generation,
         "breed": get_breed(generation.breed) if is_breed(generation.breed) else None,
         "queue_position": generation.queue_position(),
+        "parameters": parameter_rows(generation),
+        "timings": [(label, generation.timings[key]) for key, label in timing_labels.items() if key in generation.timings],
     }
+
+
+def parameter_rows(generation):
+    """(label, value) for every parameter, in the order the form shows them."""
+    labels = {name: field.label for name, field in GenerateForm.base_fields.items()}
+    labels.update(prompt_template=_("Prompt"), negative_prompt=_("Negative prompt"))
+    rows = [(_("Breed"), generation.breed_name), (_("Face"), generation.face_index + 1)]
+    if generation.coat:
+        rows.append((_("Coat (matched to your hair)"), generation.coat))
+    rows += [(labels.get(name, name), value) for name, value in generation.params.items()]
+    return rows
 
 
 STATUS_FIELDS = ("status", "step", "steps", "breed", "error", "enqueued_at")
@@ -263,4 +308,20 @@ def generation_share(request, pk):
     generation.save(update_fields=["shared", "show_username"])
     if generation.shared and generation.review_state != Generation.Review.APPROVED:
         messages.info(request, _("Thanks! It will appear on the showcase once our team has approved it."))
+    return redirect("gallery:generation", pk=generation.pk)
+
+
+@login_required
+@require_POST
+def generation_regenerate(request, pk):
+    """The same dog again with a new random seed."""
+    from transform.params import GenerationParams
+
+    previous = owned(Generation, request, pk)
+    limit = generation_limit_message(request.user)
+    if limit:
+        messages.error(request, limit)
+        return render(request, "gallery/generation.html", generation_context(previous), status=429)
+    params = GenerationParams.from_dict({**previous.params, "seed": None})
+    generation = Generation.create_and_enqueue(previous.photo, previous.face_index, previous.breed, params, coat=previous.coat)[0]
     return redirect("gallery:generation", pk=generation.pk)

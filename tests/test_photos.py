@@ -76,7 +76,8 @@ class UploadTests(TestCase):
         photo = Photo.objects.get()
         self.assertEqual(photo.face_count, 2)
         page = self.client.get(response["Location"])
-        self.assertContains(page, 'name="face"', count=2)
+        self.assertContains(page, 'type="radio" name="face"', count=2)
+        self.assertContains(page, "You look like a", count=2)
 
     def test_every_hostile_file_is_refused_with_one_sentence_and_nothing_kept(self):
         for name, (data, filename) in samples.hostile_files().items():

@@ -2,20 +2,29 @@
 
 import logging
 import uuid
+from functools import lru_cache
 
-import django_rq
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
+from rq import Queue
 
 QUEUE_NAME = "gpu"
 JOB_FUNCTION = "transform.jobs.run_generation"
 log = logging.getLogger(__name__)
 
 
+@lru_cache(maxsize=4)
+def _connection(url):
+    # Short timeouts: with Redis down, a page must answer quickly, not hang.
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5, health_check_interval=30)
+
+
 def get_queue():
-    return django_rq.get_queue(QUEUE_NAME)
+    """The queue on settings.REDIS_URL (the same one `rqworker gpu` reads through RQ_QUEUES)."""
+    return Queue(QUEUE_NAME, connection=_connection(settings.REDIS_URL), default_timeout=settings.FTA_JOB_TIMEOUT)
 
 
 def enqueue_generation(generation):

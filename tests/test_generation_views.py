@@ -116,3 +116,51 @@ class GenerateLimitTests(TestCase):
         response = self.client.post(self.url, {"face": 3, "breed": "cat"})
         self.assertEqual(response.status_code, 400)
         self.assertFalse(Generation.objects.exists())
+
+
+class RedisDownTests(TestCase):
+    """Redis unreachable: uploads and pages work, generations wait in the database for the reconcile pass."""
+
+    def setUp(self):
+        self.user = make_user()
+        self.photo = make_photo(self.user)
+        self.client.force_login(self.user)
+
+    def test_generate_records_the_generation_and_says_the_queue_is_busy(self):
+        with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
+            with self.captureOnCommitCallbacks(execute=True):
+                response = self.client.post(reverse("gallery:generate", args=[self.photo.pk]), {"face": 0, "breed": "pug"}, follow=True)
+            self.assertEqual(response.status_code, 200)
+            self.assertContains(response, "The queue is busy right now")
+            generation = Generation.objects.get()
+            self.assertEqual(generation.status, "queued")
+            self.assertEqual(self.client.get(reverse("gallery:generation-status", args=[generation.pk])).json()["status"], "queued")
+
+    def test_once_redis_is_back_the_reconcile_pass_enqueues_it(self):
+        from rq.job import Job
+
+        from facetoanimals.queue import get_queue
+        from transform.reconcile import ENQUEUE_GRACE, reconcile
+
+        with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
+            with self.captureOnCommitCallbacks(execute=True):
+                self.client.post(reverse("gallery:generate", args=[self.photo.pk]), {"face": 0, "breed": "pug"})
+        generation = Generation.objects.get()
+        Generation.objects.filter(pk=generation.pk).update(created_at=generation.created_at - ENQUEUE_GRACE * 2)
+        with self.captureOnCommitCallbacks(execute=True):
+            requeued, failed = reconcile()
+        self.assertEqual((requeued, failed), (1, 0))
+        generation.refresh_from_db()
+        self.assertEqual(Job.fetch(generation.job_id, connection=get_queue().connection).args, (str(generation.pk),))
+        get_queue().remove(generation.job_id)
+
+    @override_settings(REDIS_URL="redis://127.0.0.1:1/0")
+    def test_uploads_and_pages_work_without_redis(self):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from . import sample_images
+
+        response = self.client.post(reverse("gallery:upload"), {"image": SimpleUploadedFile("me.jpg", sample_images.portrait_jpeg())})
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(self.client.get(response["Location"]).status_code, 200)
+        self.assertEqual(self.client.get(reverse("gallery:index")).status_code, 200)

@@ -25,9 +25,9 @@ def check_database():
 
 
 def check_redis():
-    import django_rq
+    from facetoanimals.queue import get_queue
 
-    queue = django_rq.get_queue("gpu")
+    queue = get_queue()
     try:
         queue.connection.ping()
     except Exception as exc:

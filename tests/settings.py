@@ -5,6 +5,8 @@ import tempfile
 
 # Set in the environment so that subprocesses (gunicorn, workers) share the same directory.
 os.environ.setdefault("FTA_MEDIA_ROOT", tempfile.mkdtemp(prefix="fta-test-media-"))
+# bin/test starts a throwaway Redis; a bare `pytest` keeps off database 0 of the local one.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
 from facetoanimals.settings import *  # noqa: E402,F403
 

@@ -142,11 +142,11 @@ def save_result(generation, result, timings):
             status=Generation.Status.SUCCEEDED,
             step=F("steps"),
             seed=result.seed,
-            params=result.params,
             infotext=result.infotext,
             timings=timings,
             finished_at=timezone.now(),
         )
+        log.info("Generation %s succeeded on %s", generation.pk, WORKER_NAME)
     except Exception as exc:  # noqa: BLE001
         for field in files:
             stored = getattr(generation, field)

@@ -17,7 +17,6 @@ from rq.worker import SimpleWorker
 from . import jobs
 from .reconcile import mark_alive, reconcile
 
-HEARTBEAT_SECONDS = 5
 log = logging.getLogger(__name__)
 
 
@@ -54,7 +53,8 @@ class PipelineWorker(SimpleWorker):
                 log.warning("Heartbeat: Redis unavailable (%s)", exc)
             except Exception:  # noqa: BLE001  the heartbeat must outlive any one failure
                 log.exception("Heartbeat or reconcile failed")
-            if self._stop_heartbeat.wait(HEARTBEAT_SECONDS):
+            # Several heartbeats per TTL, so one late beat never makes a live worker look dead.
+            if self._stop_heartbeat.wait(max(1, settings.FTA_WORKER_HEARTBEAT_TTL // 4)):
                 return
 
     def _reconcile_once(self):

@@ -1,0 +1,135 @@
+"""The real worker (`manage.py rqworker gpu`) on the tiny pipeline, against a real Redis.
+
+These tests start worker subprocesses, so the database rows they share must be committed:
+they use transactional database access rather than one rolled-back transaction.
+"""
+
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from facetoanimals.queue import get_queue
+from gallery.models import Generation, Photo
+from transform.params import GenerationParams
+from transform.photo_analysis import analyze_photo
+from transform.uploads import clean_upload
+
+from . import sample_images
+from .factories import make_user
+from .processes import start_worker, stop, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+FINAL = {"succeeded", "failed", "cancelled"}
+
+
+@pytest.fixture
+def redis_connection():
+    connection = get_queue().connection
+    connection.flushdb()  # only the test Redis database: stale jobs of other tests must not run here
+    yield connection
+    connection.flushdb()
+
+
+@pytest.fixture
+def worker_env(tiny_pipeline_dir):
+    return {
+        "FTA_SD_MODEL": tiny_pipeline_dir / "sd",
+        "FTA_CONTROLNET_MODEL": tiny_pipeline_dir / "controlnet",
+        "FTA_DEVICE": "cpu",
+        "FTA_RECONCILE_INTERVAL": 2,
+        "FTA_WORKER_HEARTBEAT_TTL": 4,
+    }
+
+
+@pytest.fixture
+def photo():
+    upload = SimpleUploadedFile("me.jpg", sample_images.portrait_jpeg())
+    cleaned = clean_upload(upload, upload.name, max_bytes=10**8, max_pixels=10**8, min_side=64)
+    return Photo.create_from_upload(make_user(), cleaned, analyze_photo(cleaned.image))
+
+
+def queue_generations(photo, count, steps):
+    params = GenerationParams.from_dict({"width": 256, "height": 256, "steps": steps, "seed": 7})
+    return Generation.create_and_enqueue(photo, 0, "pug", params, count=count)
+
+
+def statuses(generations):
+    return dict(Generation.objects.filter(pk__in=[g.pk for g in generations]).values_list("pk", "status"))
+
+
+def workers(tmp_path, count, env):
+    processes = [start_worker(tmp_path / f"worker{i}.log", **env) for i in range(count)]
+    connection = get_queue().connection
+    wait_until(lambda: len(connection.keys("fta:worker-alive:*")) == count, timeout=180, what="workers starting")
+    return processes
+
+
+def test_a_worker_makes_dogs_and_keeps_the_pipeline_between_jobs(photo, redis_connection, worker_env, tmp_path):
+    (worker,) = workers(tmp_path, 1, worker_env)
+    try:
+        generations = queue_generations(photo, 2, steps=3)
+        wait_until(lambda: set(statuses(generations).values()) <= FINAL, timeout=180, what="generations finishing")
+    finally:
+        stop(worker)
+    for generation in generations:
+        generation.refresh_from_db()
+        assert generation.status == "succeeded", (generation.error, generation.traceback)
+        assert (generation.step, generation.steps, generation.attempts) == (3, 3, 1)
+        assert Path(generation.result.path).read_bytes().startswith(b"\x89PNG")
+        assert generation.thumbnail and generation.control_image and generation.face_crop
+        assert "Steps: 3" in generation.infotext and "Seed: " in generation.infotext
+        assert {"queue_wait", "model_load", "inference", "saving"} <= set(generation.timings)
+    # Preloaded at start, so neither job paid for loading the pipeline.
+    assert [g.timings["model_load"] for g in generations] == [0, 0]
+
+
+def test_cancelling_a_running_generation_stops_it_at_the_next_step(photo, redis_connection, worker_env, tmp_path):
+    (worker,) = workers(tmp_path, 1, worker_env)
+    try:
+        (generation,) = queue_generations(photo, 1, steps=100)
+        wait_until(lambda: Generation.objects.get(pk=generation.pk).step > 0, timeout=120, what="generation starting")
+        generation.cancel()
+        wait_until(lambda: Generation.objects.get(pk=generation.pk).status == "cancelled", timeout=30, what="cancel")
+        # The worker is free again: the next generation runs.
+        (after,) = queue_generations(photo, 1, steps=2)
+        wait_until(lambda: Generation.objects.get(pk=after.pk).status == "succeeded", timeout=60, what="next job")
+    finally:
+        stop(worker)
+    generation.refresh_from_db()
+    assert 0 < generation.step < 100
+    assert not generation.result
+
+
+def test_nothing_is_lost_when_a_worker_is_killed_and_redis_is_flushed(photo, redis_connection, worker_env, tmp_path):
+    processes = workers(tmp_path, 2, worker_env)
+    try:
+        generations = queue_generations(photo, 6, steps=40)
+        wait_until(lambda: "running" in statuses(generations).values(), timeout=120, what="a generation running")
+        victim_name = Generation.objects.filter(status="running").values_list("worker_name", flat=True).first()
+        victim = next(p for p in processes if victim_name.endswith(f":{p.pid}"))
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait()
+        time.sleep(1)
+        redis_connection.flushdb()  # Redis restarted empty: queued jobs and the registries are gone
+        wait_until(lambda: set(statuses(generations).values()) <= FINAL, timeout=300, what="every generation finishing")
+    finally:
+        for process in processes:
+            stop(process)
+    rows = Generation.objects.filter(pk__in=[g.pk for g in generations])
+    for generation in rows:
+        assert generation.status in {"succeeded", "failed"}, generation.status
+        if generation.status == "failed":
+            assert generation.error
+    assert rows.filter(attempts__gte=2).exists(), "the killed worker's generation was run again"
+    # Exactly once: each success was recorded by one worker, and one result file exists per success.
+    logs = "".join(p.read_text() for p in tmp_path.glob("worker*.log"))
+    successes = re.findall(r"Generation (\S+) succeeded", logs)
+    assert len(successes) == len(set(successes)) == rows.filter(status="succeeded").count()
+    dogs = list(Path(settings.MEDIA_ROOT).rglob("dogs/*.png"))
+    assert len(dogs) == rows.filter(status="succeeded").count()

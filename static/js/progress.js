@@ -33,7 +33,9 @@
         if (status.status === "queued" || status.status === "running") {
           setTimeout(poll, 1000);
         } else {
-          window.location.reload();
+          // Show the full bar a moment, then the page with the result (or the failure).
+          if (status.status === "succeeded") { bar.value = bar.max; step.textContent = status.steps; }
+          setTimeout(function () { window.location.reload(); }, 800);
         }
       })
       .catch(function () { setTimeout(poll, 3000); });

@@ -1,0 +1,20 @@
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline_dir(tmp_path_factory):
+    """A tiny random-weight pipeline written once per session by `manage.py make_test_pipeline`."""
+    directory = tmp_path_factory.mktemp("tiny-pipeline")
+    call_command("make_test_pipeline", str(directory))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_pipeline_dir):
+    """An Engine on the tiny pipeline, loaded once and shared by the session's tests."""
+    from transform.engine import Engine
+
+    engine = Engine(tiny_pipeline_dir / "sd", tiny_pipeline_dir / "controlnet", device="cpu")
+    engine.load()
+    return engine

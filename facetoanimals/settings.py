@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_rq",
+    "axes",
     "transform",
     "gallery",
 ]
@@ -84,6 +85,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "facetoanimals.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it answers locked-out logins.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "facetoanimals.urls"
@@ -112,7 +116,28 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web and worker processes write at once: WAL lets readers go on while one writes, IMMEDIATE
+    # transactions take the write lock up front instead of failing on an upgrade, and writers wait.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    # Counts failed logins per username and per address, and refuses them after FTA_LOGIN_FAILURE_LIMIT.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("FTA_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("FTA_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "facetoanimals.middleware.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -156,6 +181,21 @@ EMAIL_HOST_PASSWORD = os.environ.get("FTA_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("FTA_EMAIL_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("FTA_EMAIL_FROM", "Facetoanimals <noreply@localhost>")
 
+# Content-Security-Policy (django-csp): no inline script anywhere in the app.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # Django's admin sets inline style attributes; scripts stay strict.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # Security headers that hold on plain HTTP too.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -169,7 +209,8 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("FTA_BEHIND_PROXY"):
+BEHIND_PROXY = env_bool("FTA_BEHIND_PROXY")
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not HTTPS:
     # Plain-HTTP mode is a deliberate choice (local runs); the HTTPS-only checks would only nag.
@@ -181,6 +222,18 @@ FTA_JOB_TIMEOUT = env_int("FTA_JOB_TIMEOUT", 600)
 RQ_QUEUES = {
     "gpu": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": FTA_JOB_TIMEOUT},
 }
+RQ = {
+    # No fork per job: the worker keeps the pipeline loaded (CUDA does not survive a fork).
+    "WORKER_CLASS": "transform.worker.PipelineWorker",
+    # Enqueueing is deferred to transaction.on_commit by facetoanimals.queue itself.
+    "COMMIT_MODE": "auto",
+}
+# Load the pipeline when the worker starts rather than on its first job.
+FTA_PRELOAD_PIPELINE = env_bool("FTA_PRELOAD_PIPELINE", True)
+# How often a worker looks for generations lost by dead workers or an emptied Redis.
+FTA_RECONCILE_INTERVAL = env_int("FTA_RECONCILE_INTERVAL", 30)
+# A worker that has not said it is alive for this long is dead, and its generation is re-queued once.
+FTA_WORKER_HEARTBEAT_TTL = env_int("FTA_WORKER_HEARTBEAT_TTL", 20)
 
 # Models and the device (used by the worker only).
 FTA_SD_MODEL = os.environ.get("FTA_SD_MODEL", "stable-diffusion-v1-5/stable-diffusion-v1-5")
@@ -190,6 +243,20 @@ FTA_DEVICE = os.environ.get("FTA_DEVICE", "auto")
 FTA_TORCH_COMPILE = env_bool("FTA_TORCH_COMPILE")
 # The SD safety checker is tuned for NSFW images and needs extra weights; off by default.
 FTA_SAFETY_CHECKER = env_bool("FTA_SAFETY_CHECKER")
+
+# Uploads: refused before decoding when over these limits.
+FTA_UPLOAD_MAX_BYTES = env_int("FTA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+FTA_UPLOAD_MAX_PIXELS = env_int("FTA_UPLOAD_MAX_PIXELS", 40_000_000)
+FTA_UPLOAD_MIN_SIDE = env_int("FTA_UPLOAD_MIN_SIDE", 64)
+FILE_UPLOAD_HANDLERS = [
+    "gallery.upload_limits.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Private media is handed to the front server instead of streamed from Python:
+# "" streams from Django, "nginx" answers X-Accel-Redirect under FTA_SENDFILE_PREFIX, "apache" X-Sendfile.
+FTA_SENDFILE = os.environ.get("FTA_SENDFILE", "")
+FTA_SENDFILE_PREFIX = os.environ.get("FTA_SENDFILE_PREFIX", "/protected-media/")
 
 # Per-user limits.
 FTA_MAX_ACTIVE_GENERATIONS = env_int("FTA_MAX_ACTIVE_GENERATIONS", 8)
@@ -201,4 +268,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("FTA_LOG_LEVEL", "INFO")},
+    # django-axes logs every successful login at INFO; lockouts are warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from gallery import account_views, views
+from gallery import account_views, showcase, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", account_views.account, name="account"),
     path("accounts/delete/", account_views.delete_account, name="account-delete"),
+    path("accounts/export/", account_views.export, name="account-export"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
@@ -25,6 +26,9 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("showcase/", showcase.showcase, name="showcase"),
+    path("showcase/<uuid:pk>/dog.png", showcase.showcase_image, {"kind": "result"}, name="showcase-image"),
+    path("showcase/<uuid:pk>/thumb.webp", showcase.showcase_image, {"kind": "thumb"}, name="showcase-thumbnail"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("gallery.urls")),
     path("admin/rq/", include("django_rq.urls")),

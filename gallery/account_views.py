@@ -1,14 +1,20 @@
 """Sign up, the account page and deleting an account (login, logout and passwords are Django's views)."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .deletion import delete_user
+from .export import export_user_data
 from .forms import DeleteAccountForm, SignupForm
+from .models import Generation, Photo
 
 
 @require_http_methods(["GET", "POST"])
@@ -26,7 +32,25 @@ def signup(request):
 
 @login_required
 def account(request):
-    return render(request, "accounts/account.html")
+    return render(request, "accounts/account.html", {"usage": usage(request.user)})
+
+
+def usage(user):
+    since = timezone.now() - timedelta(hours=1)
+    generations = Generation.objects.filter(owner=user)
+    return [
+        (_("Dogs waiting or in the making"), generations.filter(status__in=Generation.ACTIVE_STATUSES).count(),
+         settings.FTA_MAX_ACTIVE_GENERATIONS),
+        (_("Dogs made in the last hour"), generations.filter(created_at__gte=since).count(), settings.FTA_GENERATIONS_PER_HOUR),
+        (_("Photos uploaded in the last hour"), Photo.objects.filter(owner=user, created_at__gte=since).count(),
+         settings.FTA_UPLOADS_PER_HOUR),
+    ]
+
+
+@login_required
+@require_POST
+def export(request):
+    return export_user_data(request.user)
 
 
 @login_required

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
@@ -32,3 +33,138 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(_("That is not your password."))
         return password
+
+
+class UploadForm(forms.Form):
+    """A photo upload: cleaned (transform.uploads) and searched for faces (transform.faces) while validating."""
+
+    # Not required and empty files allowed: transform.uploads gives the one clear sentence for each case.
+    image = forms.FileField(label=_("Your photo"), required=False, allow_empty_file=True)
+
+    def __init__(self, *args, too_large=False, **kwargs):
+        self.too_large = too_large
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        from transform.photo_analysis import analyze_photo
+        from transform.uploads import UploadRejected, clean_upload, too_big
+
+        if self.too_large:
+            raise forms.ValidationError(str(too_big(settings.FTA_UPLOAD_MAX_BYTES)), code="too_big")
+        upload = self.cleaned_data.get("image")
+        if upload is None:
+            raise forms.ValidationError(_("Please choose a photo to upload."), code="missing")
+        try:
+            self.photo = clean_upload(
+                upload,
+                upload.name,
+                max_bytes=settings.FTA_UPLOAD_MAX_BYTES,
+                max_pixels=settings.FTA_UPLOAD_MAX_PIXELS,
+                min_side=settings.FTA_UPLOAD_MIN_SIDE,
+            )
+        except UploadRejected as exc:
+            raise forms.ValidationError(str(exc), code=exc.code) from None
+        self.landmarks = analyze_photo(self.photo.image)
+        if not self.landmarks["faces"]:
+            raise forms.ValidationError(
+                _("We couldn't find a face in this photo. Try one where your face is well lit and facing the camera."),
+                code="no_face",
+            )
+        return self.cleaned_data
+
+
+def upload_limits_text():
+    return _(
+        "JPEG, PNG, WebP or HEIC (iPhone), up to %(mb)d MB and %(mp)d megapixels, at least %(min)d pixels on each side."
+    ) % {
+        "mb": settings.FTA_UPLOAD_MAX_BYTES // (1024 * 1024),
+        "mp": settings.FTA_UPLOAD_MAX_PIXELS // 1_000_000,
+        "min": settings.FTA_UPLOAD_MIN_SIDE,
+    }
+
+
+class GenerateForm(forms.Form):
+    """What the photo page posts to make a dog; parameters are validated by transform.params."""
+
+    AUTO = "auto"
+    PARAM_FIELDS = (
+        "seed", "steps", "cfg_scale", "sampler", "controlnet_scale", "control_mode",
+        "guidance_start", "guidance_end", "mode", "strength", "width", "height",
+    )
+
+    face = forms.TypedChoiceField(label=_("Face"), coerce=int, widget=forms.RadioSelect)
+    breed = forms.ChoiceField(label=_("Breed"))
+    count = forms.TypedChoiceField(
+        label=_("How many"), coerce=int, choices=[(1, "1"), (4, "4")], initial=1, required=False
+    )
+    seed = forms.IntegerField(label=_("Seed"), required=False, min_value=-1,
+                              help_text=_("Empty for a random one. The same seed and settings give the same dog."))
+    steps = forms.IntegerField(label=_("Steps"), required=False,
+                               help_text=_("More steps: finer detail, slower (20 is the recipe's)."))
+    cfg_scale = forms.FloatField(label=_("CFG scale"), required=False,
+                                 help_text=_("How closely the picture follows the words (7 is the recipe's)."))
+    sampler = forms.ChoiceField(label=_("Sampler"), required=False,
+                                help_text=_("The denoising method, by its AUTOMATIC1111 name."))
+    controlnet_scale = forms.FloatField(label=_("ControlNet weight"), required=False,
+                                        help_text=_("How strongly your face's pose and expression steer the dog (0–2)."))
+    control_mode = forms.ChoiceField(label=_("Control mode"), required=False,
+                                     help_text=_("Whether the words or your face's shape win when they disagree."))
+    guidance_start = forms.FloatField(label=_("Guidance start"), required=False,
+                                      help_text=_("When the face guidance starts, as a fraction of the steps."))
+    guidance_end = forms.FloatField(label=_("Guidance end"), required=False,
+                                    help_text=_("When the face guidance stops, as a fraction of the steps."))
+    mode = forms.ChoiceField(label=_("Start from"), required=False,
+                             help_text=_("“img2img” starts from your photo and keeps more of its colours."))
+    strength = forms.FloatField(label=_("img2img strength"), required=False,
+                                help_text=_("img2img only: how much of your photo is repainted (0–1)."))
+    width = forms.TypedChoiceField(label=_("Width"), coerce=int, required=False)
+    height = forms.TypedChoiceField(label=_("Height"), coerce=int, required=False)
+
+    def __init__(self, photo, *args, **kwargs):
+        from transform import params
+        from transform.breeds import all_breeds
+
+        super().__init__(*args, **kwargs)
+        self.photo = photo
+        self.fields["face"].choices = [(i, _("Face %(n)d") % {"n": i + 1}) for i in range(photo.face_count)]
+        self.fields["face"].initial = 0
+        breeds = sorted(all_breeds(), key=lambda breed: breed.name)
+        self.fields["breed"].choices = [(self.AUTO, _("Match me"))] + [(b.slug, b.name) for b in breeds]
+        self.fields["breed"].initial = self.AUTO if self._has_suggestions() else "golden-retriever"
+        defaults = params.GenerationParams()
+        self.fields["sampler"].choices = [(name, name) for name in params.SAMPLER_NAMES]
+        self.fields["control_mode"].choices = [(name, _(name)) for name in params.CONTROL_MODES]
+        self.fields["mode"].choices = [(name, name) for name in params.MODES]
+        sizes = range(params.SIZE_RANGE[0], params.SIZE_RANGE[1] + 1, params.SIZE_MULTIPLE)
+        for name in ("width", "height"):
+            self.fields[name].choices = [(size, str(size)) for size in sizes]
+        for name in self.PARAM_FIELDS:
+            if name != "seed":
+                self.fields[name].initial = getattr(defaults, name)
+
+    def _has_suggestions(self):
+        return any(face.get("suggested_breeds") for face in self.photo.faces)
+
+    def clean(self):
+        from transform.params import GenerationParams, InvalidParams
+        from transform.suggest import coat_for_hair
+
+        data = super().clean()
+        if self.errors:
+            return data
+        breed = data["breed"]
+        face = self.photo.faces[data["face"]]
+        if breed == self.AUTO:
+            suggestions = face.get("suggested_breeds") or []
+            if not suggestions:
+                raise forms.ValidationError({"breed": _("We have no suggestion for this face: please pick a breed.")})
+            breed = suggestions[0]["slug"]
+        data["breed_slug"] = breed
+        data["coat"] = coat_for_hair(breed, face.get("hair")) or ""
+        given = {name: data[name] for name in self.PARAM_FIELDS if data.get(name) not in (None, "")}
+        try:
+            data["params"] = GenerationParams.from_dict(given)
+        except InvalidParams as exc:
+            for name, message in exc.errors.items():
+                self.add_error(name if name in self.fields else None, message)
+        return data

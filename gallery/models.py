@@ -1,8 +1,11 @@
+import dataclasses
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.core.files.base import ContentFile
+from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -64,6 +67,31 @@ class Photo(models.Model):
     def faces(self):
         return self.landmarks.get("faces", [])
 
+    @classmethod
+    def create_from_upload(cls, owner, cleaned, landmarks):
+        """Store a cleaned upload (transform.uploads.CleanedPhoto); no row without files, no files without a row."""
+        from transform.uploads import make_thumbnail
+
+        photo = cls(
+            owner=owner,
+            original_name=cleaned.display_name,
+            width=cleaned.width,
+            height=cleaned.height,
+            landmarks=landmarks,
+            face_count=len(landmarks["faces"]),
+        )
+        try:
+            with transaction.atomic():
+                photo.image.save("photo.jpg", ContentFile(cleaned.jpeg), save=False)
+                photo.thumbnail.save("thumb.webp", ContentFile(make_thumbnail(cleaned.image)), save=False)
+                photo.save()
+        except BaseException:
+            for stored in (photo.image, photo.thumbnail):
+                if stored:
+                    stored.storage.delete(stored.name)
+            raise
+        return photo
+
 
 class Generation(models.Model):
     """One dog portrait job; this row, not the queue, is the source of truth."""
@@ -88,7 +116,9 @@ class Generation(models.Model):
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="generations")
     face_index = models.PositiveSmallIntegerField(default=0)
     breed = models.SlugField(max_length=64, db_index=True)
-    # The validated parameters (transform.params), with the seed actually used.
+    # The coat colour picked to match the person's hair, for breeds that come in several ("" = the breed's own).
+    coat = models.CharField(max_length=64, blank=True)
+    # transform.params.GenerationParams.to_dict(), with the seed actually used.
     params = models.JSONField(default=dict)
     seed = models.BigIntegerField(null=True, blank=True)
     infotext = models.TextField(blank=True, help_text="The A1111 `parameters` text written into the PNG.")
@@ -98,6 +128,8 @@ class Generation(models.Model):
     steps = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker started it.")
+    # The RQ job currently meant to run it; a new one for each (re)queue, so a stale job never runs it twice.
+    job_id = models.CharField(max_length=64, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
 
     result = models.FileField(upload_to=generation_result_path, blank=True)
@@ -149,3 +181,71 @@ class Generation(models.Model):
     @property
     def is_active(self):
         return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def can_retry(self):
+        return self.status in (self.Status.FAILED, self.Status.CANCELLED)
+
+    @classmethod
+    def create_and_enqueue(cls, photo, face_index, breed, params, coat="", count=1):
+        """Create `count` generations (seeds seed, seed+1, … like an A1111 batch) and queue them after commit."""
+        from facetoanimals.queue import enqueue_generation
+
+        generations = []
+        with transaction.atomic():
+            for offset in range(count):
+                seeded = dataclasses.replace(params, seed=(params.seed + offset) % 2**32)
+                generation = cls.objects.create(
+                    owner=photo.owner, photo=photo, face_index=face_index, breed=breed, coat=coat,
+                    params=seeded.to_dict(), seed=seeded.seed, steps=seeded.steps,
+                )
+                enqueue_generation(generation)
+                generations.append(generation)
+        return generations
+
+    def cancel(self):
+        """A queued generation is cancelled at once; a running one stops at its next step."""
+        from facetoanimals.queue import remove_job
+
+        rows = Generation.objects.filter(pk=self.pk)
+        if rows.filter(status=self.Status.QUEUED).update(status=self.Status.CANCELLED, finished_at=timezone.now()):
+            remove_job(self.job_id)
+        else:
+            rows.filter(status=self.Status.RUNNING).update(cancel_requested=True)
+        self.refresh_from_db()
+
+    def retry(self):
+        """Queue a failed or cancelled generation again, same parameters and seed."""
+        from facetoanimals.queue import enqueue_generation
+
+        with transaction.atomic():
+            again = Generation.objects.filter(pk=self.pk, status__in=[self.Status.FAILED, self.Status.CANCELLED]).update(
+                status=self.Status.QUEUED, step=0, error="", traceback="", cancel_requested=False,
+                started_at=None, finished_at=None, attempts=0,
+            )
+            if again:
+                enqueue_generation(self)
+        self.refresh_from_db()
+        return bool(again)
+
+    @classmethod
+    def review_many(cls, queryset, state, reviewer, note=""):
+        """Record one review decision on every generation of the queryset; returns how many changed."""
+        return queryset.update(review_state=state, reviewed_by=reviewer, reviewed_at=timezone.now(), review_note=note)
+
+    @property
+    def breed_name(self):
+        from transform.breeds import get_breed, is_breed
+
+        return get_breed(self.breed).name if is_breed(self.breed) else self.breed
+
+    @property
+    def on_showcase(self):
+        return self.shared and self.review_state == self.Review.APPROVED and self.status == self.Status.SUCCEEDED
+
+    def queue_position(self):
+        """1 for the next to start; None unless queued."""
+        if self.status != self.Status.QUEUED:
+            return None
+        ahead = Generation.objects.filter(status=self.Status.QUEUED, enqueued_at__lt=self.enqueued_at)
+        return ahead.count() + 1 if self.enqueued_at else None

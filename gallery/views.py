@@ -1,5 +1,23 @@
+from django.contrib import messages
+import uuid
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from facetoanimals.queue import queue_available
+
+from .forms import GenerateForm, UploadForm, upload_limits_text
+from .limits import generation_limit_message, upload_limit_message
+from .media import serve_file
+from .models import Generation, Photo
 
 
 def home(request):
@@ -8,6 +26,302 @@ def home(request):
     return render(request, "home.html")
 
 
+def owned(model, request, pk, *, staff_may_see=False):
+    """The user's own object; anyone else's answers 404 exactly like a missing one."""
+    queryset = model.objects.all()
+    if not (staff_may_see and request.user.is_staff):
+        queryset = queryset.filter(owner=request.user)
+    return get_object_or_404(queryset, pk=pk)
+
+
+GALLERY_PAGE_SIZE = 24
+
+
 @login_required
 def index(request):
-    return render(request, "gallery/index.html", {"generations": [], "photos": []})
+    """The user's dogs, newest first, filterable by breed and status, and their photos."""
+    from transform.breeds import all_breeds
+
+    generations = Generation.objects.filter(owner=request.user).only(
+        "id", "breed", "status", "review_state", "created_at", "thumbnail", "face_crop", "photo_id", "owner_id"
+    )
+    breed, status = request.GET.get("breed", ""), request.GET.get("status", "")
+    if breed:
+        generations = generations.filter(breed=breed)
+    if status in Generation.Status.values:
+        generations = generations.filter(status=status)
+    page = Paginator(generations, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    photos = Photo.objects.filter(owner=request.user).annotate(dog_count=Count("generations")).only(
+        "id", "original_name", "face_count", "created_at", "owner_id"
+    )[:12]
+    used_breeds = set(Generation.objects.filter(owner=request.user).values_list("breed", flat=True).distinct())
+    context = {
+        "page": page,
+        "photos": photos,
+        "breeds": sorted((b for b in all_breeds() if b.slug in used_breeds), key=lambda b: b.name),
+        "statuses": Generation.Status.choices,
+        "selected": {"breed": breed, "status": status},
+        "query": urlencode({k: v for k, v in (("breed", breed), ("status", status)) if v}),
+        "has_anything": bool(used_breeds) or bool(photos),
+    }
+    return render(request, "gallery/index.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request):
+    context = {"limits": upload_limits_text()}
+    if request.method == "POST":
+        limit = upload_limit_message(request.user)
+        if limit:
+            context["form"] = UploadForm()
+            messages.error(request, limit)
+            return render(request, "gallery/upload.html", context, status=429)
+        form = UploadForm(request.POST, request.FILES, too_large=getattr(request, "upload_too_large", False))
+        if form.is_valid():
+            photo = Photo.create_from_upload(request.user, form.photo, form.landmarks)
+            return redirect("gallery:photo", pk=photo.pk)
+        status = 413 if form.has_error(NON_FIELD_ERRORS, "too_big") else 400
+        return render(request, "gallery/upload.html", {**context, "form": form}, status=status)
+    return render(request, "gallery/upload.html", {**context, "form": UploadForm()})
+
+
+@login_required
+def photo(request, pk):
+    """The photo, its faces and the generate form (prefilled from ?from=<generation> to regenerate)."""
+    photo = owned(Photo, request, pk)
+    initial = {}
+    source = request.GET.get("from")
+    if source:
+        previous = Generation.objects.filter(owner=request.user, photo=photo, pk=source).first() if is_uuid(source) else None
+        if previous:
+            initial = {**previous.params, "seed": None, "face": previous.face_index, "breed": previous.breed}
+    context = {"photo": photo, "faces": photo_faces(photo), "form": GenerateForm(photo, initial=initial)}
+    return render(request, "gallery/photo.html", context)
+
+
+def is_uuid(value):
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def suggestions_for_display(face):
+    """The face's suggested breeds with names and reasons in the active language."""
+    from transform.breeds import get_breed, is_breed
+    from transform.suggest import reasons_text
+
+    language = get_language() or "en"
+    return [
+        {"slug": s["slug"], "name": get_breed(s["slug"]).name, "score": s["score"],
+         "reasons": [reasons_text(code, language) for code in s["reasons"]]}
+        for s in face.get("suggested_breeds", []) if is_breed(s["slug"])
+    ]
+
+
+def photo_faces(photo):
+    """The faces with what the page shows: a 1-based number, an SVG box and a profile warning."""
+    from transform.faces import is_strong_profile
+
+    faces = []
+    for index, face in enumerate(photo.faces):
+        x0, y0, x1, y1 = face["box"]
+        faces.append(
+            {
+                "index": index,
+                "number": index + 1,
+                "box": {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0},
+                "points": [(round(x * photo.width, 1), round(y * photo.height, 1)) for x, y, _z in face["landmarks"]],
+                "profile": is_strong_profile(face),
+                "suggestions": suggestions_for_display(face),
+            }
+        )
+    return faces
+
+
+@login_required
+@require_GET
+def photo_landmarks(request, pk):
+    photo = owned(Photo, request, pk)
+    return JsonResponse(photo.landmarks)
+
+
+@login_required
+@require_GET
+def photo_image(request, pk, kind):
+    photo = owned(Photo, request, pk, staff_may_see=True)
+    return serve_file(photo.thumbnail if kind == "thumb" else photo.image)
+
+
+@login_required
+@require_POST
+def photo_delete(request, pk):
+    photo = owned(Photo, request, pk)
+    photo.delete()
+    messages.success(request, _("The photo and its dogs have been deleted."))
+    return redirect("gallery:index")
+
+
+@login_required
+@require_GET
+def generation_image(request, pk, kind):
+    generation = owned(Generation, request, pk, staff_may_see=True)
+    files = {
+        "result": generation.result,
+        "thumb": generation.thumbnail,
+        "control": generation.control_image,
+        "face": generation.face_crop,
+    }
+    if kind == "download":
+        return serve_file(generation.result, download_name=f"facetoanimals-{generation.breed}-{generation.seed}.png")
+    return serve_file(files[kind])
+
+
+@login_required
+@require_POST
+def generate(request, pk):
+    photo = owned(Photo, request, pk)
+    form = GenerateForm(photo, request.POST)
+    if not form.is_valid():
+        context = {"photo": photo, "faces": photo_faces(photo), "form": form}
+        return render(request, "gallery/photo.html", context, status=400)
+    data = form.cleaned_data
+    count = data.get("count") or 1
+    limit = generation_limit_message(request.user, wanted=count)
+    if limit:
+        messages.error(request, limit)
+        context = {"photo": photo, "faces": photo_faces(photo), "form": form}
+        return render(request, "gallery/photo.html", context, status=429)
+    generations = Generation.create_and_enqueue(
+        photo, data["face"], data["breed_slug"], data["params"], coat=data["coat"], count=count
+    )
+    if not queue_available():
+        messages.warning(request, _("The queue is busy right now: your dog will start as soon as it is back."))
+    return redirect("gallery:generation", pk=generations[0].pk)
+
+
+@login_required
+def generation(request, pk):
+    generation = get_object_or_404(Generation.objects.select_related("photo"), pk=pk, owner=request.user)
+    return render(request, "gallery/generation.html", generation_context(generation))
+
+
+def generation_context(generation):
+    from transform.breeds import get_breed, is_breed
+
+    timing_labels = {"queue_wait": _("Waiting in the queue"), "model_load": _("Loading the model"),
+                     "inference": _("Drawing"), "saving": _("Saving")}
+    return {
+        "generation": generation,
+        "breed": get_breed(generation.breed) if is_breed(generation.breed) else None,
+        "queue_position": generation.queue_position(),
+        "parameters": parameter_rows(generation),
+        "timings": [(label, generation.timings[key]) for key, label in timing_labels.items() if key in generation.timings],
+    }
+
+
+def parameter_rows(generation):
+    """(label, value) for every parameter, in the order the form shows them."""
+    labels = {name: field.label for name, field in GenerateForm.base_fields.items()}
+    labels.update(prompt_template=_("Prompt"), negative_prompt=_("Negative prompt"))
+    rows = [(_("Breed"), generation.breed_name), (_("Face"), generation.face_index + 1)]
+    if generation.coat:
+        rows.append((_("Coat (matched to your hair)"), generation.coat))
+    rows += [(labels.get(name, name), value) for name, value in generation.params.items()]
+    return rows
+
+
+STATUS_FIELDS = ("status", "step", "steps", "breed", "error", "enqueued_at")
+
+
+@login_required
+@require_GET
+def generation_status(request, pk):
+    """Polled every second by many users: one query, no image work."""
+    row = get_object_or_404(Generation.objects.values(*STATUS_FIELDS), pk=pk, owner=request.user)
+    progress = 1.0 if row["status"] == Generation.Status.SUCCEEDED else (row["step"] / row["steps"] if row["steps"] else 0.0)
+    return JsonResponse(
+        {
+            "status": row["status"],
+            "progress": round(progress, 4),
+            "step": row["step"],
+            "steps": row["steps"],
+            "breed": row["breed"],
+            "error": _(row["error"]) if row["error"] else None,
+        }
+    )
+
+
+@login_required
+@require_GET
+def generation_preview(request, pk):
+    from transform.preview_store import load_preview
+
+    generation = owned(Generation, request, pk)
+    data = load_preview(generation.pk) if generation.status == Generation.Status.RUNNING else None
+    if not data:
+        raise Http404
+    response = HttpResponse(data, content_type="image/webp")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def generation_cancel(request, pk):
+    generation = owned(Generation, request, pk)
+    generation.cancel()
+    return redirect("gallery:generation", pk=generation.pk)
+
+
+@login_required
+@require_POST
+def generation_retry(request, pk):
+    generation = owned(Generation, request, pk)
+    limit = generation_limit_message(request.user)
+    if limit:
+        messages.error(request, limit)
+        return render(request, "gallery/generation.html", generation_context(generation), status=429)
+    generation.retry()
+    return redirect("gallery:generation", pk=generation.pk)
+
+
+@login_required
+@require_POST
+def generation_delete(request, pk):
+    generation = owned(Generation, request, pk)
+    generation.cancel()
+    generation.delete()
+    messages.success(request, _("The dog has been deleted."))
+    return redirect("gallery:index")
+
+
+@login_required
+@require_POST
+def generation_share(request, pk):
+    """The owner shares (or stops sharing) a dog on the public showcase; staff approval still applies."""
+    generation = owned(Generation, request, pk)
+    generation.shared = request.POST.get("shared") == "1"
+    generation.show_username = generation.shared and request.POST.get("show_username") == "1"
+    generation.save(update_fields=["shared", "show_username"])
+    if generation.shared and generation.review_state != Generation.Review.APPROVED:
+        messages.info(request, _("Thanks! It will appear on the showcase once our team has approved it."))
+    return redirect("gallery:generation", pk=generation.pk)
+
+
+@login_required
+@require_POST
+def generation_regenerate(request, pk):
+    """The same dog again with a new random seed."""
+    from transform.params import GenerationParams
+
+    previous = owned(Generation, request, pk)
+    limit = generation_limit_message(request.user)
+    if limit:
+        messages.error(request, limit)
+        return render(request, "gallery/generation.html", generation_context(previous), status=429)
+    params = GenerationParams.from_dict({**previous.params, "seed": None})
+    generation = Generation.create_and_enqueue(previous.photo, previous.face_index, previous.breed, params, coat=previous.coat)[0]
+    return redirect("gallery:generation", pk=generation.pk)

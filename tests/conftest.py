@@ -1,5 +1,15 @@
+import tempfile
+
 import pytest
 from django.core.management import call_command
+
+
+@pytest.fixture(autouse=True)
+def fresh_media_root(settings):
+    """Each test starts with an empty media folder, so "nothing left on disk" means what it says."""
+    with tempfile.TemporaryDirectory(prefix="fta-media-") as folder:
+        settings.MEDIA_ROOT = folder
+        yield folder
 
 
 @pytest.fixture(scope="session")

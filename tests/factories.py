@@ -1,0 +1,34 @@
+"""Small builders for rows the tests need, with real (tiny) files behind them."""
+
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+
+from gallery.models import Generation, Photo
+
+
+def make_user(username="mina", **extra):
+    return User.objects.create_user(username, f"{username}@example.com", "dog-portrait-42", **extra)
+
+
+def fake_face(box=(100, 100, 300, 300)):
+    """A face entry of the landmark JSON with plausible, not real, landmarks."""
+    x0, y0, x1, y1 = box
+    landmarks = [[(x0 + (x1 - x0) * (i % 22) / 21) / 512, (y0 + (y1 - y0) * (i // 22) / 21) / 512, 0.0] for i in range(478)]
+    return {"box": list(box), "landmarks": landmarks, "pose": {"yaw": 0.0, "pitch": 0.0, "roll": 0.0}}
+
+
+def make_photo(owner, faces=1):
+    photo = Photo(
+        owner=owner, width=512, height=512, original_name="me.jpg",
+        landmarks={"version": 1, "image_size": [512, 512], "faces": [fake_face() for _ in range(faces)]},
+        face_count=faces,
+    )
+    photo.image.save("photo.jpg", ContentFile(b"not really a jpeg"), save=False)
+    photo.thumbnail.save("thumb.webp", ContentFile(b"not really a webp"), save=False)
+    photo.save()
+    return photo
+
+
+def make_generation(photo, **fields):
+    fields = {"breed": "pug", "steps": 20, "params": {"steps": 20, "seed": 1}, "seed": 1, **fields}
+    return Generation.objects.create(owner=photo.owner, photo=photo, **fields)

@@ -1,0 +1,77 @@
+from django.contrib.auth.models import User
+from django.test import TestCase, override_settings
+from django.urls import reverse
+
+from axes.models import AccessAttempt
+
+from .factories import make_user
+
+
+class LoginThrottlingTests(TestCase):
+    def setUp(self):
+        make_user("mina")
+
+    def fail_logins(self, n, username="mina", ip="10.0.0.1"):
+        for _ in range(n):
+            response = self.client.post(reverse("login"), {"username": username, "password": "wrong"}, REMOTE_ADDR=ip)
+        return response
+
+    def test_repeated_failures_for_one_username_lock_it_with_a_clear_message(self):
+        self.fail_logins(4, ip="10.0.0.1")
+        response = self.fail_logins(1, ip="10.0.0.2")
+        self.assertEqual(response.status_code, 429)
+        self.assertContains(response, "Too many failed log-ins", status_code=429)
+        # Even the right password is refused while locked.
+        response = self.client.post(reverse("login"), {"username": "mina", "password": "dog-portrait-42"}, REMOTE_ADDR="10.0.0.3")
+        self.assertEqual(response.status_code, 429)
+
+    def test_repeated_failures_from_one_address_lock_that_address(self):
+        for i in range(5):
+            response = self.fail_logins(1, username=f"guess{i}", ip="10.9.9.9")
+        self.assertEqual(response.status_code, 429)
+        response = self.client.post(reverse("login"), {"username": "mina", "password": "dog-portrait-42"}, REMOTE_ADDR="10.1.1.1")
+        self.assertEqual(response.status_code, 302)
+
+    def test_staff_can_unlock_in_the_admin(self):
+        self.fail_logins(5)
+        self.assertTrue(AccessAttempt.objects.exists())
+        admin = User.objects.create_superuser("boss", "boss@example.com", "pw")
+        self.client.force_login(admin)
+        self.assertEqual(self.client.get(reverse("admin:axes_accessattempt_changelist")).status_code, 200)
+        AccessAttempt.objects.all().delete()  # what the admin's delete action does
+        self.client.logout()
+        response = self.client.post(reverse("login"), {"username": "mina", "password": "dog-portrait-42"}, REMOTE_ADDR="10.0.0.1")
+        self.assertEqual(response.status_code, 302)
+
+
+class HeaderTests(TestCase):
+    def test_every_page_carries_the_security_headers(self):
+        response = self.client.get(reverse("home"))
+        csp = response["Content-Security-Policy"]
+        self.assertIn("script-src 'self'", csp)
+        self.assertNotIn("unsafe-inline", csp.split("script-src")[1].split(";")[0])
+        self.assertIn("frame-ancestors 'none'", csp)
+        self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+        self.assertEqual(response["X-Frame-Options"], "DENY")
+        self.assertEqual(response["Referrer-Policy"], "same-origin")
+
+    def test_no_template_has_an_inline_script(self):
+        from pathlib import Path
+
+        for template in Path(__file__).resolve().parent.parent.joinpath("templates").rglob("*.html"):
+            text = template.read_text()
+            self.assertNotRegex(text, r"<script(?![^>]*\bsrc=)[^>]*>", template.name)
+            self.assertNotRegex(text, r"\son(click|load|submit|change)=", template.name)
+
+    @override_settings(SESSION_COOKIE_SECURE=True, CSRF_COOKIE_SECURE=True)
+    def test_cookies_are_secure_and_http_only_in_https_mode(self):
+        make_user("mina")
+        response = self.client.post(reverse("login"), {"username": "mina", "password": "dog-portrait-42"}, REMOTE_ADDR="10.2.2.2")
+        session = response.cookies["sessionid"]
+        self.assertTrue(session["secure"])
+        self.assertTrue(session["httponly"])
+
+    def test_forms_are_csrf_protected(self):
+        client = self.client_class(enforce_csrf_checks=True)
+        response = client.post(reverse("signup"), {"username": "x"})
+        self.assertEqual(response.status_code, 403)

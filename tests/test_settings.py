@@ -1,0 +1,84 @@
+"""Start-up behaviour that only shows in a fresh process: production checks and the web's imports."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.test import SimpleTestCase
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(code, **env):
+    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "facetoanimals.settings", **env}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
+    )
+
+
+def manage(*args, **env):
+    return run_python(f"import sys; sys.argv = {['manage.py', *args]!r}; import runpy; runpy.run_path('manage.py', run_name='__main__')", **env)
+
+
+class ProductionSettingsTests(SimpleTestCase):
+    def test_check_deploy_passes_with_debug_off_and_a_real_secret_key(self):
+        secret = "k" * 20 + "9f8a7sd6f5a4s3d2f1gh0jk-lq_wer!ty"
+        for https in ("0", "1"):
+            with self.subTest(FTA_HTTPS=https):
+                result = manage(
+                    "check", "--deploy", "--fail-level", "WARNING",
+                    DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secret, FTA_HTTPS=https, FTA_ENV="production",
+                )
+                self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def test_https_mode_switches_on_secure_cookies_hsts_and_redirects(self):
+        result = run_python(
+            "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE,"
+            " s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)",
+            FTA_HTTPS="1",
+        )
+        self.assertEqual(result.stdout.split(), ["True"] * 4, result.stderr)
+
+    def test_a_missing_secret_key_in_production_stops_start_up_with_one_line(self):
+        env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+        result = subprocess.run(
+            [sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+            env={**env, "FTA_ENV": "production", "DJANGO_SETTINGS_MODULE": "facetoanimals.settings"},
+        )
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        self.assertIn("DJANGO_SECRET_KEY must be set", result.stderr)
+        self.assertNotIn("Traceback", result.stderr)
+
+
+WEB_IMPORTS_PROBE = """
+import sys
+from django.core.wsgi import get_wsgi_application
+from django.test import Client
+application = get_wsgi_application()
+from django.contrib.auth.models import User
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+user = User.objects.create_user("probe", password="pw")
+client = Client(HTTP_HOST="localhost")
+for url in ("/", "/accounts/login/", "/accounts/signup/"):
+    assert client.get(url).status_code == 200, url
+client.force_login(user)
+for url in URLS:
+    assert client.get(url).status_code in (200, 404), url
+heavy = sorted(name for name in ("torch", "diffusers", "transformers", "controlnet_aux") if name in sys.modules)
+print("HEAVY:", ",".join(heavy))
+"""
+
+
+class WebProcessImportsTests(SimpleTestCase):
+    def test_serving_pages_never_imports_torch_diffusers_or_controlnet_aux(self):
+        urls = ["/gallery/", "/accounts/"]
+        result = run_python(
+            f"URLS = {urls!r}\n" + WEB_IMPORTS_PROBE,
+            DJANGO_SETTINGS_MODULE="tests.settings",
+            DATABASE_URL="sqlite:///:memory:",
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        self.assertIn("HEAVY: \n", result.stdout)

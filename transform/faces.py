@@ -1,0 +1,107 @@
+"""Face analysis for the landmark JSON (see CONTRACT.md): boxes, 478 landmarks and head pose.
+
+Faces are found by face_detection.detect_faces(); FaceMesh then runs on a square crop around each
+one, since on a whole photo it only finds a single, large face. If the detector finds nothing,
+FaceMesh still gets a try on the whole (downscaled) photo; such faces have `"score": null`.
+
+Landmarks: x and y are normalised to the full photo; z is in the unit of x (the photo's width),
+smaller is closer to the camera, as MediaPipe gives it. Pose: see head_pose.py for the signs.
+"""
+
+import threading
+
+import numpy as np
+from PIL import Image
+
+from transform.face_detection import detect_faces, shrink_factor, without_duplicates
+from transform.head_pose import head_pose, is_strong_profile
+
+__all__ = ["analyze_faces", "is_strong_profile"]
+
+LANDMARK_JSON_VERSION = 1
+MESH_CROP_PER_BOX = 2.0
+MESH_INPUT_SIDE = 256
+WHOLE_PHOTO_MESH_SIDE = 640
+DECIMALS = 5
+
+
+class MediapipeGraphs:
+    """The detector and FaceMesh, built on first use. MediaPipe graphs are not thread-safe, so
+    every use, building included, happens under `lock`."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self._graphs = None
+
+    def get(self):
+        if self._graphs is None:
+            import mediapipe as mp  # ~3 s; only processes that analyse faces pay for it
+
+            self._graphs = (
+                mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5),
+                mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True, max_num_faces=1),
+            )
+        return self._graphs
+
+
+GRAPHS = MediapipeGraphs()
+
+
+def analyze_faces(image):
+    """The landmark JSON (a dict) for a PIL RGB image, faces sorted left to right."""
+    with GRAPHS.lock:
+        detector, mesh = GRAPHS.get()
+        faces = [face for detection in detect_faces(detector, image) if (face := mesh_in_box(mesh, image, detection))]
+        if not faces:
+            faces = [face for face in [mesh_on_whole(mesh, image)] if face]
+    faces = without_duplicates(faces, box=lambda face: face["box"], score=lambda face: face["score"] or 0)
+    faces.sort(key=lambda face: face["box"][0])
+    return {"version": LANDMARK_JSON_VERSION, "image_size": list(image.size), "faces": faces}
+
+
+def mesh_in_box(mesh, image, detection):
+    """The face in a square crop around the detection, or None where the mesh lies elsewhere."""
+    x0, y0, x1, y1 = detection.box
+    side = round(MESH_CROP_PER_BOX * max(x1 - x0, y1 - y0))
+    left, top = round((x0 + x1 - side) / 2), round((y0 + y1 - side) / 2)
+    # crop() pads with black where the square goes past the photo's edges.
+    crop = image.crop((left, top, left + side, top + side))
+    crop = crop.resize((MESH_INPUT_SIDE, MESH_INPUT_SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    points = mesh_points(mesh, crop)
+    if points is None:
+        return None
+    points = points * side + (left, top, 0)
+    nose_x, nose_y = points[1, :2]
+    if not (x0 <= nose_x <= x1 and y0 <= nose_y <= y1):
+        return None
+    return face_entry(points, image.size, round(detection.score, 4))
+
+
+def mesh_on_whole(mesh, image):
+    small = image.reduce(shrink_factor(max(image.size), WHOLE_PHOTO_MESH_SIDE))
+    points = mesh_points(mesh, small)
+    if points is None:
+        return None
+    return face_entry(points * (image.width, image.height, image.width), image.size, None)
+
+
+def mesh_points(mesh, image):
+    """(478, 3) landmarks of the one face in `image`, normalised to its width (x, z) and height (y)."""
+    result = mesh.process(np.asarray(image))
+    if not result.multi_face_landmarks:
+        return None
+    return np.array([(p.x, p.y, p.z) for p in result.multi_face_landmarks[0].landmark])
+
+
+def face_entry(points, image_size, score):
+    """One face of the JSON from landmarks in the photo's pixels (z in the same unit)."""
+    width, height = image_size
+    x0, y0 = np.clip(points[:, :2].min(axis=0), 0, image_size)
+    x1, y1 = np.clip(points[:, :2].max(axis=0), 0, image_size)
+    normalised = np.round(points / (width, height, width), DECIMALS)
+    return {
+        "box": [int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1))],
+        "landmarks": normalised.tolist(),
+        "pose": {name: round(angle, 1) for name, angle in head_pose(points).items()},
+        "score": score,
+    }

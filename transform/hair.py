@@ -1,0 +1,94 @@
+"""Hair colour and amount from the pixels above the forehead and beside the temples.
+
+Cheek pixels serve only as a "this is skin, not hair" reference; they are never reported.
+"""
+
+import cv2
+import numpy as np
+
+from .face_frame import FOREHEAD_TOP
+
+CHEEKS = (205, 425)
+# CIELAB prototypes of the hair-colour vocabulary; the nearest one names the hair.
+HAIR_PALETTE = {
+    "black": (14, 0, 2),
+    "brown": (36, 9, 18),
+    "blond": (66, 5, 30),
+    "red": (42, 30, 38),
+    "grey": (60, 0, 2),
+    "white": (88, 0, 3),
+}
+# Colour differences (CIELAB ΔE) under which a pixel counts as the cheeks' skin or the background.
+SAME_COLOUR = 16.0
+# Below this share of hair-like pixels in the region there is too little hair to name a colour.
+MIN_HAIR_AMOUNT = 0.2
+
+
+def hair_features(image, frame):
+    """{"hair_colour": one of HAIR_PALETTE or None, "hair_amount": 0..1} for a face's FaceFrame."""
+    pixels = np.asarray(image.convert("RGB"))
+    region = _lab(_sample(pixels, frame, _hair_region(frame)))
+    if not len(region):
+        return {"hair_colour": None, "hair_amount": 0.0}
+    not_hair = np.zeros(len(region), dtype=bool)
+    for reference in (_cheek_patches(frame), _background_patches(frame)):
+        reference_lab = _lab(_sample(pixels, frame, reference))
+        if len(reference_lab):
+            not_hair |= _near(region, reference_lab)
+    hair = region[~not_hair]
+    amount = len(hair) / len(region)
+    if amount < MIN_HAIR_AMOUNT:
+        return {"hair_colour": None, "hair_amount": amount}
+    return {"hair_colour": _nearest_colour(np.median(hair, axis=0)), "hair_amount": amount}
+
+
+def _grid(u_range, v_range, steps):
+    u, v = np.meshgrid(np.linspace(*u_range, steps[0]), np.linspace(*v_range, steps[1]))
+    return np.column_stack([u.ravel(), v.ravel()])
+
+
+def _mirrored(grid):
+    """The grid and its reflection across the midline, so both sides of the head weigh the same."""
+    return np.vstack([grid, grid * (-1, 1)])
+
+
+def _hair_region(frame):
+    top = frame.points[FOREHEAD_TOP][1]
+    above_forehead = _grid((-0.45, 0.45), (top - 0.4, top - 0.06), (19, 9))
+    temples = _mirrored(_grid((0.52, 0.68), (top, -0.05), (5, 9)))
+    return np.vstack([above_forehead, temples])
+
+
+def _cheek_patches(frame):
+    offsets = _grid((-0.04, 0.04), (-0.04, 0.04), (5, 5))
+    return np.vstack([frame.points[cheek] + offsets for cheek in CHEEKS])
+
+
+def _background_patches(frame):
+    """Up and out beside the head, where a portrait usually shows the background."""
+    top = frame.points[FOREHEAD_TOP][1]
+    return _mirrored(_grid((0.95, 1.1), (top - 0.35, top - 0.15), (4, 4)))
+
+
+def _sample(pixels, frame, uv):
+    """The RGB pixels under face-unit points that fall inside the image."""
+    xy = np.floor(frame.to_pixels(uv)).astype(int)
+    height, width = pixels.shape[:2]
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
+    return pixels[xy[inside, 1], xy[inside, 0]]
+
+
+def _lab(rgb):
+    if not len(rgb):
+        return np.empty((0, 3))
+    as_image = (rgb.astype(np.float32) / 255)[:, None, :]
+    return cv2.cvtColor(as_image, cv2.COLOR_RGB2Lab)[:, 0, :].astype(float)
+
+
+def _near(lab, reference):
+    """Which Lab pixels are within SAME_COLOUR of the reference pixels' median colour."""
+    return np.linalg.norm(lab - np.median(reference, axis=0), axis=1) < SAME_COLOUR
+
+
+def _nearest_colour(lab):
+    return min(HAIR_PALETTE, key=lambda name: (np.linalg.norm(lab - HAIR_PALETTE[name]), name))

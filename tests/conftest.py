@@ -1,6 +1,7 @@
 import tempfile
 
 import pytest
+from django.core.management import call_command
 
 
 @pytest.fixture(autouse=True)
@@ -9,3 +10,21 @@ def fresh_media_root(settings):
     with tempfile.TemporaryDirectory(prefix="fta-media-") as folder:
         settings.MEDIA_ROOT = folder
         yield folder
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline_dir(tmp_path_factory):
+    """A tiny random-weight pipeline written once per session by `manage.py make_test_pipeline`."""
+    directory = tmp_path_factory.mktemp("tiny-pipeline")
+    call_command("make_test_pipeline", str(directory))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_pipeline_dir):
+    """An Engine on the tiny pipeline, loaded once and shared by the session's tests."""
+    from transform.engine import Engine
+
+    engine = Engine(tiny_pipeline_dir / "sd", tiny_pipeline_dir / "controlnet", device="cpu")
+    engine.load()
+    return engine

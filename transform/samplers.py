@@ -39,7 +39,9 @@ SCHEDULERS = {
     # No diffusers equivalent: same family (single-step, second order, fresh noise every step) but one
     # model call per step where A1111 makes two, and SDE noise instead of ancestral steps.
     "DPM++ 2S a": SchedulerChoice(
-        DPMSolverSinglestepScheduler, {"algorithm_type": "sde-dpmsolver++", "solver_order": 2}, exact=False
+        DPMSolverSinglestepScheduler,
+        {"algorithm_type": "sde-dpmsolver++", "solver_order": 2, "lower_order_final": True},
+        exact=False,
     ),
     # DPMSolverSDEScheduler would match but needs torchsde (not installed) and is only seedable through
     # its own noise_sampler_seed; DPM++ 2M SDE Karras is the nearest seedable stochastic solver.

@@ -32,6 +32,10 @@ def write_tiny_pipeline(directory):
                                 up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"))
     torch.manual_seed(SEED + 1)
     controlnet = ControlNetModel(**_unet_shape(), conditioning_embedding_out_channels=(16, 32))
+    # A fresh ControlNet's output convolutions are zero (no effect at all); give them weights so the
+    # control image and the control modes visibly change the result in tests.
+    for convolution in [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]:
+        torch.nn.init.normal_(convolution.weight, std=0.5)
     torch.manual_seed(SEED + 2)
     vae = AutoencoderKL(
         block_out_channels=BLOCKS,

@@ -16,6 +16,7 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 IMAGE_SIZE = 64
 TEXT_WIDTH = 32
 BLOCKS = (32, 64)
+VAE_BLOCKS = (16, 16, 32, 32)
 SEED = 0
 # Single characters and their end-of-word forms; with no merges every word is spelt out letter by letter.
 START_TOKEN, END_TOKEN = "<|startoftext|>", "<|endoftext|>"
@@ -28,21 +29,24 @@ def write_tiny_pipeline(directory):
     with tempfile.TemporaryDirectory() as vocab_dir:
         tokenizer = _tokenizer(Path(vocab_dir))
     torch.manual_seed(SEED)
-    unet = UNet2DConditionModel(**_unet_shape(), sample_size=IMAGE_SIZE // 2, out_channels=4,
+    unet = UNet2DConditionModel(**_unet_shape(), sample_size=IMAGE_SIZE // 8, out_channels=4,
                                 up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"))
     torch.manual_seed(SEED + 1)
-    controlnet = ControlNetModel(**_unet_shape(), conditioning_embedding_out_channels=(16, 32))
+    controlnet = ControlNetModel(**_unet_shape(), conditioning_embedding_out_channels=(8, 8, 16, 16))
     # A fresh ControlNet's output convolutions are zero (no effect at all); give them weights so the
     # control image and the control modes visibly change the result in tests.
     for convolution in [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]:
         torch.nn.init.normal_(convolution.weight, std=0.5)
     torch.manual_seed(SEED + 2)
+    # Four blocks, like SD's own VAE: latents 1/8 of the image side, so a 256 px image costs what
+    # 32x32 latents cost (a 2-block VAE would give 128x128 latents and minutes per image).
     vae = AutoencoderKL(
-        block_out_channels=BLOCKS,
+        block_out_channels=VAE_BLOCKS,
         in_channels=3,
         out_channels=3,
-        down_block_types=("DownEncoderBlock2D",) * len(BLOCKS),
-        up_block_types=("UpDecoderBlock2D",) * len(BLOCKS),
+        down_block_types=("DownEncoderBlock2D",) * len(VAE_BLOCKS),
+        up_block_types=("UpDecoderBlock2D",) * len(VAE_BLOCKS),
+        layers_per_block=1,
         latent_channels=4,
         norm_num_groups=1,
         sample_size=IMAGE_SIZE,

@@ -83,6 +83,15 @@ def upload_limits_text():
     }
 
 
+# The control modes are AUTOMATIC1111's own English values (transform.params.CONTROL_MODES); these are
+# their labels on the form, written out so makemessages finds them. An unknown mode shows its value.
+CONTROL_MODE_LABELS = {
+    "Balanced": _("Balanced"),
+    "My prompt is more important": _("My prompt is more important"),
+    "ControlNet is more important": _("ControlNet is more important"),
+}
+
+
 class GenerateForm(forms.Form):
     """What the photo page posts to make a dog; parameters are validated by transform.params."""
 
@@ -133,7 +142,9 @@ class GenerateForm(forms.Form):
         self.fields["breed"].initial = self.AUTO if self._has_suggestions() else "golden-retriever"
         defaults = params.GenerationParams()
         self.fields["sampler"].choices = [(name, name) for name in params.SAMPLER_NAMES]
-        self.fields["control_mode"].choices = [(name, _(name)) for name in params.CONTROL_MODES]
+        self.fields["control_mode"].choices = [
+            (name, CONTROL_MODE_LABELS.get(name, name)) for name in params.CONTROL_MODES
+        ]
         self.fields["mode"].choices = [(name, name) for name in params.MODES]
         sizes = range(params.SIZE_RANGE[0], params.SIZE_RANGE[1] + 1, params.SIZE_MULTIPLE)
         for name in ("width", "height"):

@@ -82,3 +82,13 @@ class WebProcessImportsTests(SimpleTestCase):
         )
         self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         self.assertIn("HEAVY: \n", result.stdout)
+
+
+class DocumentationTests(SimpleTestCase):
+    def test_every_environment_variable_the_settings_read_is_documented_in_the_readme(self):
+        import re
+
+        settings_source = (ROOT / "facetoanimals" / "settings.py").read_text()
+        read = set(re.findall(r'(?:env_\w+|os\.environ\.get)\("([A-Z_]+)"', settings_source))
+        readme = (ROOT / "README.md").read_text()
+        self.assertEqual({name for name in read if f"`{name}`" not in readme}, set())

@@ -26,6 +26,8 @@ SIZE_MULTIPLE = 64
 CONTROLNET_SCALE_RANGE = (0.0, 2.0)
 SEED_MAX = 2**32 - 1
 PROMPT_MAX_LENGTH = 1000
+# Written into a result's params by the engine (the diffusers scheduler that ran); ignored as input.
+RECORDED_ONLY = ("scheduler",)
 
 
 class InvalidParams(ValueError):
@@ -65,7 +67,7 @@ class GenerationParams:
         A missing, empty or -1 seed (A1111's "random") becomes a random seed here, so it is always recorded.
         """
         known = {f.name for f in fields(cls)}
-        errors = {name: "Unknown parameter." for name in data if name not in known}
+        errors = {name: "Unknown parameter." for name in data if name not in known and name not in RECORDED_ONLY}
         values = {}
         for name, check in _CHECKS.items():
             if name not in data:
@@ -78,6 +80,10 @@ class GenerationParams:
             start, end = values.get("guidance_start", 0.0), values.get("guidance_end", 1.0)
             if start >= end:
                 errors["guidance_end"] = "Must be greater than guidance start."
+        if not errors and values.get("mode") == "img2img":
+            # diffusers runs int(steps x strength) steps; none at all would return noise.
+            if int(values.get("steps", cls.steps) * values.get("strength", cls.strength)) < 1:
+                errors["strength"] = "Too low for this many steps: no denoising step would run."
         if errors:
             raise InvalidParams(errors)
         return cls(**values).with_seed()

@@ -102,10 +102,10 @@ def _from_pretrained(setting, location, loader, dtype, pretrained=None, **kwargs
             raise FileNotFoundError(f"no directory {location}")
         if dtype == torch.float16:
             try:
-                return loader.from_pretrained(pretrained, torch_dtype=dtype, variant="fp16", **kwargs)
+                return loader.from_pretrained(pretrained, dtype=dtype, variant="fp16", **kwargs)
             except (OSError, ValueError) as error:
                 logger.info("No fp16 variant of %s (%s); casting the full weights to fp16.", pretrained, error)
-        return loader.from_pretrained(pretrained, torch_dtype=dtype, **kwargs)
+        return loader.from_pretrained(pretrained, dtype=dtype, **kwargs)
     except (OSError, HFValidationError) as error:
         # OSError covers huggingface_hub's not-found, offline and HTTP errors as well as missing files.
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -19,14 +19,16 @@ class Command(BaseCommand):
         parser.add_argument("--face", type=int, default=0, help="0-based index of the face to use")
         parser.add_argument("--seed", help="default: random (recorded in the PNG)")
         parser.add_argument("--steps")
+        parser.add_argument("--width")
+        parser.add_argument("--height")
         parser.add_argument("--out", required=True, help="the PNG to write (with A1111 metadata)")
         parser.add_argument("--control-out", help="also write the control image used")
         parser.add_argument("--landmarks", help="a landmark JSON file to use instead of detecting faces")
 
-    def handle(self, photo, breed, coat, face, seed, steps, out, control_out, landmarks, **options):
+    def handle(self, photo, breed, coat, face, out, control_out, landmarks, **options):
         if not is_breed(breed):
             raise CommandError(f"Unknown breed {breed!r}.")
-        overrides = {name: value for name, value in (("seed", seed), ("steps", steps)) if value is not None}
+        overrides = {name: options[name] for name in ("seed", "steps", "width", "height") if options[name] is not None}
         try:
             params = GenerationParams.from_dict(overrides)
         except InvalidParams as error:

@@ -1,0 +1,143 @@
+"""Load test: signed-in users browse galleries and poll status while others upload and generate,
+against gunicorn (2 processes) and one worker on the tiny pipeline, for a fixed time.
+
+Run from the repository root: python -m bench.load [--users 20] [--uploaders 4] [--seconds 60]
+Traffic goes to 127.0.0.1 only, and every loop stops at the deadline.
+"""
+
+import argparse
+import http.cookiejar
+import statistics
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import defaultdict
+
+from bench import setup  # noqa: F401  (Django, database, tiny pipeline)
+from bench.setup import WORK, WORKER_ENV, make_photo, percentile
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+
+from facetoanimals.queue import get_queue  # noqa: E402
+from gallery.models import Generation  # noqa: E402
+from tests import sample_images  # noqa: E402
+from tests.processes import gunicorn, start_worker, stop, wait_until  # noqa: E402
+from transform.params import GenerationParams  # noqa: E402
+
+latencies = defaultdict(list)
+errors = defaultdict(int)
+lock = threading.Lock()
+
+
+def signed_in_opener(user):
+    session = SessionStore()
+    session.update({SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                    HASH_SESSION_KEY: user.get_session_auth_hash()})
+    session.create()
+    jar = http.cookiejar.CookieJar()
+    jar.set_cookie(http.cookiejar.Cookie(0, settings.SESSION_COOKIE_NAME, session.session_key, None, False, "127.0.0.1",
+                                         False, False, "/", True, False, None, False, None, None, {}))
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+    return opener, jar
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def timed(kind, opener, request):
+    start = time.perf_counter()
+    try:
+        with opener.open(request, timeout=30) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except OSError:
+        status = 599
+    elapsed = (time.perf_counter() - start) * 1000
+    with lock:
+        latencies[kind].append(elapsed)
+        if status >= 500:
+            errors[kind] += 1
+    return status
+
+
+def browser(url, user, generation_ids, deadline):
+    opener, _ = signed_in_opener(user)
+    while time.monotonic() < deadline:
+        timed("gallery", opener, url + "/gallery/")
+        for _ in range(5):
+            if time.monotonic() >= deadline:
+                return
+            for pk in generation_ids:
+                timed("status", opener, f"{url}/generations/{pk}/status.json")
+            time.sleep(0.2)
+
+
+def uploader(url, user, deadline, uploaded):
+    opener, jar = signed_in_opener(user)
+    opener.open(url + "/photos/new/").read()  # sets the CSRF cookie
+    token = next(c.value for c in jar if c.name == settings.CSRF_COOKIE_NAME)
+    photo = sample_images.portrait_jpeg()
+    while time.monotonic() < deadline:
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"me.jpg\"\r\n"
+                f"Content-Type: image/jpeg\r\n\r\n").encode() + photo + f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(url + "/photos/new/", data=body, method="POST", headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}", "X-CSRFToken": token, "Referer": url + "/"})
+        if timed("upload", opener, request) == 302:
+            uploaded.append(1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=20, help="concurrent users in all")
+    parser.add_argument("--uploaders", type=int, default=4, help="how many of them upload")
+    parser.add_argument("--seconds", type=int, default=60)
+    args = parser.parse_args()
+
+    get_queue().connection.flushdb()
+    params = GenerationParams.from_dict({"steps": 2, "width": 256, "height": 256})
+    people = []
+    for i in range(args.users):
+        photo = make_photo(f"user{i}")
+        queued = Generation.create_and_enqueue(photo, 0, "pug", params, count=3) if i >= args.uploaders else []
+        people.append((photo.owner, [g.pk for g in queued]))
+    worker = start_worker(WORK / "load-worker.log", **WORKER_ENV)
+    uploaded = []
+    try:
+        wait_until(lambda: get_queue().connection.keys("fta:worker-alive:*"), timeout=300, what="the worker")
+        with gunicorn(WORK / "load-gunicorn.log", workers=2, **WORKER_ENV) as url:
+            deadline = time.monotonic() + args.seconds
+            threads = [threading.Thread(target=uploader, args=(url, user, deadline, uploaded)) for user, _ in people[: args.uploaders]]
+            threads += [threading.Thread(target=browser, args=(url, user, ids, deadline)) for user, ids in people[args.uploaders:]]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        all_ids = [pk for _, ids in people for pk in ids]
+        done = Generation.objects.filter(pk__in=all_ids, status__in=Generation.FINAL_STATUSES)
+        wait_until(lambda: done.count() == len(all_ids), timeout=600, what="the queued generations finishing")
+    finally:
+        stop(worker)
+
+    rows = Generation.objects.filter(pk__in=all_ids)
+    print(f"\nLoad: {args.users} users ({args.uploaders} uploading) for {args.seconds} s, gunicorn 2 processes x 4 threads")
+    print(f"{'endpoint':<10}{'requests':>10}{'5xx':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
+    for kind in ("gallery", "status", "upload"):
+        values = latencies[kind]
+        print(f"{kind:<10}{len(values):>10}{errors[kind]:>6}{statistics.median(values):>10.1f}"
+              f"{percentile(values, 95):>10.1f}{max(values):>10.1f}")
+    print(f"uploads stored: {len(uploaded)}; generations: {rows.count()} queued, "
+          f"{rows.filter(status='succeeded').count()} succeeded, {rows.exclude(status='succeeded').count()} not, "
+          f"{sum(1 for _ in (WORK / 'media').rglob('dogs/*.png'))} result files")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Queue latency, throughput and per-job overhead with one and two workers on the tiny pipeline.
+
+Run from the repository root: python -m bench.queue [--jobs 8] [--steps 2] [--size 256]
+Uses Redis database 14 on 127.0.0.1 unless BENCH_REDIS_URL is set; flushes that database.
+"""
+
+import argparse
+import statistics
+import time
+
+from bench import setup  # noqa: F401  (Django, database, tiny pipeline)
+from bench.setup import WORK, WORKER_ENV, make_photo, percentile
+
+from facetoanimals.queue import get_queue  # noqa: E402
+from gallery.models import Generation  # noqa: E402
+from tests.processes import start_worker, stop, wait_until  # noqa: E402
+from transform.params import GenerationParams  # noqa: E402
+
+
+def run(workers, jobs, params, photo):
+    connection = get_queue().connection
+    connection.flushdb()
+    processes = [start_worker(WORK / f"queue-{workers}-{i}.log", **WORKER_ENV) for i in range(workers)]
+    try:
+        wait_until(lambda: len(connection.keys("fta:worker-alive:*")) == workers, timeout=300, what="workers")
+        time.sleep(2)  # let preloading finish everywhere
+        began = time.perf_counter()
+        generations = Generation.create_and_enqueue(photo, 0, "pug", params, count=jobs)
+        ids = [g.pk for g in generations]
+        done = Generation.objects.filter(pk__in=ids, status__in=Generation.FINAL_STATUSES)
+        wait_until(lambda: done.count() == jobs, timeout=60 * jobs, what="jobs finishing", interval=0.05)
+        elapsed = time.perf_counter() - began
+    finally:
+        for process in processes:
+            stop(process)
+    rows = list(Generation.objects.filter(pk__in=ids))
+    assert all(row.status == "succeeded" for row in rows), [row.error for row in rows]
+    waits = [row.timings["queue_wait"] * 1000 for row in rows]
+    # Everything the job did besides the pipeline call: claiming the row, reading the photo, saving files.
+    overhead = [((row.finished_at - row.started_at).total_seconds() - row.timings["inference"]) * 1000 for row in rows]
+    first_waits = sorted(waits)[:workers]  # jobs that found an idle worker
+    return {
+        "workers": workers,
+        "jobs": jobs,
+        "start latency idle worker ms (median)": statistics.median(first_waits),
+        "queue wait ms median / p95": f"{statistics.median(waits):.0f} / {percentile(waits, 95):.0f}",
+        "throughput jobs/min": jobs / elapsed * 60,
+        "inference s (median)": statistics.median(row.timings["inference"] for row in rows),
+        "overhead ms median / p95": f"{statistics.median(overhead):.0f} / {percentile(overhead, 95):.0f}",
+        "saving ms (median)": statistics.median(row.timings["saving"] * 1000 for row in rows),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=2)
+    parser.add_argument("--size", type=int, default=256)
+    args = parser.parse_args()
+    params = GenerationParams.from_dict({"steps": args.steps, "width": args.size, "height": args.size, "seed": 1})
+    photo = make_photo("bench")
+    results = [run(workers, args.jobs, params, photo) for workers in (1, 2)]
+    print(f"\nQueue on the tiny pipeline: {args.jobs} jobs of {args.steps} steps at {args.size}px")
+    for key in results[0]:
+        values = [r[key] for r in results]
+        print(f"{key:<42}" + "".join(f"{v:>16.1f}" if isinstance(v, float) else f"{v!s:>16}" for v in values))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Shared set-up for the benchmarks that run the whole app: a throwaway database, media folder,
+Redis database and tiny pipeline, then Django. Import it before anything that touches Django."""
+
+import os
+import tempfile
+from pathlib import Path
+
+WORK = Path(tempfile.mkdtemp(prefix="fta-bench-"))
+os.environ.update(
+    DJANGO_SETTINGS_MODULE="tests.settings",
+    DATABASE_URL=f"sqlite:///{WORK / 'db.sqlite3'}",
+    FTA_MEDIA_ROOT=str(WORK / "media"),
+    REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+    FTA_UPLOADS_PER_HOUR="100000",
+    FTA_GENERATIONS_PER_HOUR="100000",
+    FTA_MAX_ACTIVE_GENERATIONS="100000",
+)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+call_command("migrate", verbosity=0)
+TINY = WORK / "tiny"
+call_command("make_test_pipeline", str(TINY))
+WORKER_ENV = {"FTA_SD_MODEL": TINY / "sd", "FTA_CONTROLNET_MODEL": TINY / "controlnet", "FTA_DEVICE": "cpu"}
+
+
+def make_photo(username):
+    """A user with the astronaut portrait uploaded (cleaned and analysed like a real upload)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gallery.models import Photo
+    from tests import sample_images
+    from tests.factories import make_user
+    from transform.photo_analysis import analyze_photo
+    from transform.uploads import clean_upload
+
+    upload = SimpleUploadedFile("me.jpg", sample_images.portrait_jpeg())
+    cleaned = clean_upload(upload, upload.name, max_bytes=10**8, max_pixels=10**8, min_side=64)
+    return Photo.create_from_upload(make_user(username), cleaned, analyze_photo(cleaned.image))
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else float("nan")

@@ -102,7 +102,7 @@ class GenerateForm(forms.Form):
     )
 
     face = forms.TypedChoiceField(label=_("Face"), coerce=int, widget=forms.RadioSelect)
-    breed = forms.ChoiceField(label=_("Breed"))
+    breed = forms.ChoiceField(label=_("Breed"), widget=forms.RadioSelect)
     count = forms.TypedChoiceField(
         label=_("How many"), coerce=int, choices=[(1, "1"), (4, "4")], initial=1, required=False
     )
@@ -138,8 +138,9 @@ class GenerateForm(forms.Form):
         self.fields["face"].choices = [(i, _("Face %(n)d") % {"n": i + 1}) for i in range(photo.face_count)]
         self.fields["face"].initial = 0
         breeds = sorted(all_breeds(), key=lambda breed: breed.name)
-        self.fields["breed"].choices = [(self.AUTO, _("Match me"))] + [(b.slug, b.name) for b in breeds]
-        self.fields["breed"].initial = self.AUTO if self._has_suggestions() else "golden-retriever"
+        match_me = [(self.AUTO, _("Match me"))] if self._has_suggestions() else []
+        self.fields["breed"].choices = match_me + [(b.slug, b.name) for b in breeds]
+        self.fields["breed"].initial = self.AUTO if match_me else "golden-retriever"
         defaults = params.GenerationParams()
         self.fields["sampler"].choices = [(name, name) for name in params.SAMPLER_NAMES]
         self.fields["control_mode"].choices = [

@@ -71,7 +71,9 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
         expect(page.get_by_text("You look like a")).to_be_visible()
         shot("3-photo")
 
-        page.get_by_label("Breed").select_option("pug")
+        page.get_by_label("Search breeds").fill("pu")
+        expect(page.get_by_label("Golden Retriever")).to_be_hidden()
+        page.get_by_label("Pug", exact=True).check()
         page.get_by_text("Advanced").click()
         page.get_by_label("Steps").fill("12")
         page.get_by_label("Width").select_option("256")

@@ -7,6 +7,7 @@ Traffic goes to 127.0.0.1 only, and every loop stops at the deadline.
 
 import argparse
 import http.cookiejar
+import random
 import statistics
 import threading
 import time
@@ -28,6 +29,12 @@ from tests import sample_images  # noqa: E402
 from tests.processes import gunicorn, start_worker, stop, wait_until  # noqa: E402
 from transform.params import GenerationParams  # noqa: E402
 
+# What the pages do: progress.js polls once a second; people pause between uploads.
+POLL_INTERVAL = 1.0
+POLLS_PER_PAGE = 5
+UPLOAD_THINK_TIME = 2.0
+WARM_UP_SECONDS = 5
+measure_from = 0.0
 latencies = defaultdict(list)
 errors = defaultdict(int)
 lock = threading.Lock()
@@ -61,6 +68,8 @@ def timed(kind, opener, request):
     except OSError:
         status = 599
     elapsed = (time.perf_counter() - start) * 1000
+    if time.monotonic() < measure_from:
+        return status  # warm-up: the first requests of each gunicorn process load code and templates
     with lock:
         latencies[kind].append(elapsed)
         if status >= 500:
@@ -69,15 +78,17 @@ def timed(kind, opener, request):
 
 
 def browser(url, user, generation_ids, deadline):
+    """Opens the gallery, then watches a generation page, which polls its status once a second."""
     opener, _ = signed_in_opener(user)
+    time.sleep(random.uniform(0, POLL_INTERVAL))  # people don't all arrive in the same millisecond
     while time.monotonic() < deadline:
         timed("gallery", opener, url + "/gallery/")
-        for _ in range(5):
-            if time.monotonic() >= deadline:
-                return
-            for pk in generation_ids:
+        for pk in generation_ids:
+            for _ in range(POLLS_PER_PAGE):
+                if time.monotonic() >= deadline:
+                    return
                 timed("status", opener, f"{url}/generations/{pk}/status.json")
-            time.sleep(0.2)
+                time.sleep(POLL_INTERVAL)
 
 
 def uploader(url, user, deadline, uploaded):
@@ -93,6 +104,7 @@ def uploader(url, user, deadline, uploaded):
             "Content-Type": f"multipart/form-data; boundary={boundary}", "X-CSRFToken": token, "Referer": url + "/"})
         if timed("upload", opener, request) == 302:
             uploaded.append(1)
+        time.sleep(UPLOAD_THINK_TIME)
 
 
 def main():
@@ -109,12 +121,14 @@ def main():
         photo = make_photo(f"user{i}")
         queued = Generation.create_and_enqueue(photo, 0, "pug", params, count=3) if i >= args.uploaders else []
         people.append((photo.owner, [g.pk for g in queued]))
-    worker = start_worker(WORK / "load-worker.log", **WORKER_ENV)
+    worker = start_worker(WORK / "load-worker.log", FTA_TORCH_THREADS=1, **WORKER_ENV)
     uploaded = []
     try:
         wait_until(lambda: get_queue().connection.keys("fta:worker-alive:*"), timeout=300, what="the worker")
         with gunicorn(WORK / "load-gunicorn.log", workers=2, **WORKER_ENV) as url:
-            deadline = time.monotonic() + args.seconds
+            global measure_from
+            measure_from = time.monotonic() + WARM_UP_SECONDS
+            deadline = measure_from + args.seconds
             threads = [threading.Thread(target=uploader, args=(url, user, deadline, uploaded)) for user, _ in people[: args.uploaders]]
             threads += [threading.Thread(target=browser, args=(url, user, ids, deadline)) for user, ids in people[args.uploaders:]]
             for thread in threads:
@@ -128,7 +142,8 @@ def main():
         stop(worker)
 
     rows = Generation.objects.filter(pk__in=all_ids)
-    print(f"\nLoad: {args.users} users ({args.uploaders} uploading) for {args.seconds} s, gunicorn 2 processes x 4 threads")
+    print(f"\nLoad: {args.users} users ({args.uploaders} uploading) for {args.seconds} s after a {WARM_UP_SECONDS} s warm-up, "
+          "gunicorn 2 processes x 4 threads, one worker, all on this machine")
     print(f"{'endpoint':<10}{'requests':>10}{'5xx':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for kind in ("gallery", "status", "upload"):
         values = latencies[kind]

@@ -5,11 +5,14 @@ Uses Redis database 14 on 127.0.0.1 unless BENCH_REDIS_URL is set; flushes that 
 """
 
 import argparse
+import os
 import statistics
 import time
 
 from bench import setup  # noqa: F401  (Django, database, tiny pipeline)
 from bench.setup import WORK, WORKER_ENV, make_photo, percentile
+
+from rq import Worker  # noqa: E402
 
 from facetoanimals.queue import get_queue  # noqa: E402
 from gallery.models import Generation  # noqa: E402
@@ -20,10 +23,11 @@ from transform.params import GenerationParams  # noqa: E402
 def run(workers, jobs, params, photo):
     connection = get_queue().connection
     connection.flushdb()
-    processes = [start_worker(WORK / f"queue-{workers}-{i}.log", **WORKER_ENV) for i in range(workers)]
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    processes = [start_worker(WORK / f"queue-{workers}-{i}.log", FTA_TORCH_THREADS=threads, **WORKER_ENV) for i in range(workers)]
     try:
-        wait_until(lambda: len(connection.keys("fta:worker-alive:*")) == workers, timeout=300, what="workers")
-        time.sleep(2)  # let preloading finish everywhere
+        # RQ registers a worker once it starts taking jobs, after the pipeline is preloaded.
+        wait_until(lambda: Worker.count(connection=connection) == workers, timeout=300, what="workers ready")
         began = time.perf_counter()
         generations = Generation.create_and_enqueue(photo, 0, "pug", params, count=jobs)
         ids = [g.pk for g in generations]
@@ -60,7 +64,8 @@ def main():
     params = GenerationParams.from_dict({"steps": args.steps, "width": args.size, "height": args.size, "seed": 1})
     photo = make_photo("bench")
     results = [run(workers, args.jobs, params, photo) for workers in (1, 2)]
-    print(f"\nQueue on the tiny pipeline: {args.jobs} jobs of {args.steps} steps at {args.size}px")
+    print(f"\nQueue on the tiny pipeline: {args.jobs} jobs of {args.steps} steps at {args.size}px, "
+          f"{os.cpu_count()} cores shared by the workers (FTA_TORCH_THREADS = cores / workers)")
     for key in results[0]:
         values = [r[key] for r in results]
         print(f"{key:<42}" + "".join(f"{v:>16.1f}" if isinstance(v, float) else f"{v!s:>16}" for v in values))

@@ -241,6 +241,8 @@ FTA_CONTROLNET_MODEL = os.environ.get("FTA_CONTROLNET_MODEL", "CrucibleAI/Contro
 FTA_DEVICE = os.environ.get("FTA_DEVICE", "auto")
 # torch.compile the UNet and ControlNet: slower first job, faster later ones (CUDA).
 FTA_TORCH_COMPILE = env_bool("FTA_TORCH_COMPILE")
+# CPU threads per worker process (0: PyTorch's default, every core); set cores / workers when several share a CPU.
+FTA_TORCH_THREADS = env_int("FTA_TORCH_THREADS", 0)
 # The SD safety checker is tuned for NSFW images and needs extra weights; off by default.
 FTA_SAFETY_CHECKER = env_bool("FTA_SAFETY_CHECKER")
 

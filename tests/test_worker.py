@@ -44,6 +44,7 @@ def worker_env(tiny_pipeline_dir):
         "FTA_DEVICE": "cpu",
         "FTA_RECONCILE_INTERVAL": 2,
         "FTA_WORKER_HEARTBEAT_TTL": 4,
+        "FTA_TORCH_THREADS": 1,  # two workers share two cores in the kill test
     }
 
 

@@ -63,6 +63,9 @@ def load_pipeline(
     compile_models = settings.FTA_TORCH_COMPILE if compile_models is None else compile_models
     safety_checker = settings.FTA_SAFETY_CHECKER if safety_checker is None else safety_checker
     dtype = torch.float16 if fp16 else torch.float32
+    if settings.FTA_TORCH_THREADS:
+        # Several CPU workers on one machine each take every core by default and then fight over them.
+        torch.set_num_threads(settings.FTA_TORCH_THREADS)
 
     controlnet = _from_pretrained(
         "FTA_CONTROLNET_MODEL", controlnet_model, ControlNetModel, dtype, **_controlnet_location(controlnet_model)

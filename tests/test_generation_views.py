@@ -164,3 +164,63 @@ class RedisDownTests(TestCase):
         self.assertEqual(response.status_code, 302)
         self.assertEqual(self.client.get(response["Location"]).status_code, 200)
         self.assertEqual(self.client.get(reverse("gallery:index")).status_code, 200)
+
+
+class MatchMeTests(TestCase):
+    def setUp(self):
+        self.user = make_user()
+        self.photo = make_photo(self.user)
+        face = self.photo.landmarks["faces"][0]
+        face["hair"] = "black"
+        face["suggested_breeds"] = [
+            {"slug": "poodle", "score": 0.9, "reasons": ["long_face"], "coat": "black"},
+            {"slug": "beagle", "score": 0.5, "reasons": [], "coat": None},
+        ]
+        self.photo.save()
+        self.client.force_login(self.user)
+
+    def test_match_me_makes_the_top_suggested_breed_in_the_coat_that_matches_the_hair(self):
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(reverse("gallery:generate", args=[self.photo.pk]), {"face": 0, "breed": "auto"})
+        generation = Generation.objects.get()
+        self.assertEqual((generation.breed, generation.coat), ("poodle", "black"))
+
+    def test_a_single_coat_breed_keeps_its_own_colour(self):
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(reverse("gallery:generate", args=[self.photo.pk]), {"face": 0, "breed": "golden-retriever"})
+        self.assertEqual(Generation.objects.get().coat, "")
+
+    def test_the_photo_page_says_who_you_look_like_with_reasons(self):
+        response = self.client.get(reverse("gallery:photo", args=[self.photo.pk]))
+        self.assertContains(response, "You look like a Poodle")
+        self.assertContains(response, "long face")
+
+
+class GalleryQueryTests(TestCase):
+    def test_the_gallery_query_count_does_not_grow_with_the_items(self):
+        user = make_user()
+        self.client.force_login(user)
+        photo = make_photo(user)
+        make_generation(photo, status="succeeded")
+        self.client.get(reverse("gallery:index"))
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(reverse("gallery:index"))
+        for _ in range(20):
+            make_generation(make_photo(user), status="succeeded")
+        with CaptureQueriesContext(connection) as many:
+            response = self.client.get(reverse("gallery:index"))
+        self.assertEqual(len(response.context["page"].object_list), 21)
+        self.assertEqual(len(few), len(many))
+
+    def test_filters_by_breed_and_status(self):
+        user = make_user()
+        self.client.force_login(user)
+        photo = make_photo(user)
+        pug = make_generation(photo, breed="pug", status="succeeded")
+        make_generation(photo, breed="beagle", status="succeeded")
+        make_generation(photo, breed="pug", status="failed")
+        response = self.client.get(reverse("gallery:index"), {"breed": "pug", "status": "succeeded"})
+        self.assertEqual(list(response.context["page"].object_list), [pug])

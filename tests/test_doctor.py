@@ -1,0 +1,36 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+
+def doctor():
+    out = StringIO()
+    try:
+        call_command("doctor", stdout=out)
+    except SystemExit as exit:
+        return exit.code, out.getvalue()
+    return 0, out.getvalue()
+
+
+@pytest.mark.django_db
+def test_every_check_passes_with_the_tiny_pipeline(settings, tiny_pipeline_dir):
+    settings.FTA_SD_MODEL = str(tiny_pipeline_dir / "sd")
+    settings.FTA_CONTROLNET_MODEL = str(tiny_pipeline_dir / "controlnet")
+    code, out = doctor()
+    assert code == 0, out
+    for name in ("database", "redis", "media root", "mediapipe", "SD model", "ControlNet model", "device"):
+        assert f"ok   {name}:" in out
+
+
+@pytest.mark.django_db
+def test_missing_weights_and_redis_each_say_what_to_do(settings, tmp_path):
+    settings.FTA_SD_MODEL = "nobody/no-such-model"
+    settings.FTA_CONTROLNET_MODEL = str(tmp_path)  # a folder without a config.json
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    code, out = doctor()
+    assert code == 1
+    assert "FAIL SD model: FTA_SD_MODEL=nobody/no-such-model" in out and "hf download" in out
+    assert f"FAIL ControlNet model: FTA_CONTROLNET_MODEL={tmp_path} has no config.json" in out
+    assert "FAIL redis: Redis does not answer" in out and "REDIS_URL" in out
+    assert "ok   database:" in out

@@ -280,12 +280,20 @@ def generation_cancel(request, pk):
 @require_POST
 def generation_retry(request, pk):
     generation = owned(Generation, request, pk)
-    limit = generation_limit_message(request.user)
-    if limit:
-        messages.error(request, limit)
-        return render(request, "gallery/generation.html", generation_context(generation), status=429)
+    refusal = over_limit(request, generation)
+    if refusal:
+        return refusal
     generation.retry()
     return redirect("gallery:generation", pk=generation.pk)
+
+
+def over_limit(request, generation):
+    """The generation page again with a 429 when one more dog would exceed the user's limits."""
+    limit = generation_limit_message(request.user)
+    if not limit:
+        return None
+    messages.error(request, limit)
+    return render(request, "gallery/generation.html", generation_context(generation), status=429)
 
 
 @login_required
@@ -318,10 +326,9 @@ def generation_regenerate(request, pk):
     from transform.params import GenerationParams
 
     previous = owned(Generation, request, pk)
-    limit = generation_limit_message(request.user)
-    if limit:
-        messages.error(request, limit)
-        return render(request, "gallery/generation.html", generation_context(previous), status=429)
+    refusal = over_limit(request, previous)
+    if refusal:
+        return refusal
     params = GenerationParams.from_dict({**previous.params, "seed": None})
     generation = Generation.create_and_enqueue(previous.photo, previous.face_index, previous.breed, params, coat=previous.coat)[0]
     return redirect("gallery:generation", pk=generation.pk)

@@ -67,6 +67,13 @@ for url in ("/", "/accounts/login/", "/accounts/signup/"):
 client.force_login(user)
 for url in URLS:
     assert client.get(url).status_code in (200, 404), url
+from django.core.files.uploadedfile import SimpleUploadedFile
+from tests import sample_images
+photo_page = client.post("/photos/new/", {"image": SimpleUploadedFile("me.jpg", sample_images.portrait_jpeg())})["Location"]
+assert client.get(photo_page).status_code == 200
+generation_page = client.post(photo_page + "generate/", {"face": 0, "breed": "auto"})["Location"]
+assert client.get(generation_page).status_code == 200
+assert client.get(generation_page + "status.json").status_code == 200
 heavy = sorted(name for name in ("torch", "diffusers", "transformers", "controlnet_aux") if name in sys.modules)
 print("HEAVY:", ",".join(heavy))
 """
@@ -74,7 +81,8 @@ print("HEAVY:", ",".join(heavy))
 
 class WebProcessImportsTests(SimpleTestCase):
     def test_serving_pages_never_imports_torch_diffusers_or_controlnet_aux(self):
-        urls = ["/gallery/", "/accounts/"]
+        """Upload (faces, breed suggestion), photo page, generate and status: the web's whole path."""
+        urls = ["/gallery/", "/accounts/", "/showcase/"]
         result = run_python(
             f"URLS = {urls!r}\n" + WEB_IMPORTS_PROBE,
             DJANGO_SETTINGS_MODULE="tests.settings",

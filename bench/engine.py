@@ -18,8 +18,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 django.setup()
 
 import torch  # noqa: E402
-from skimage import data  # noqa: E402
 from PIL import Image  # noqa: E402
+from skimage import data  # noqa: E402
 
 from transform import framing  # noqa: E402
 from transform.control import control_image  # noqa: E402

@@ -16,13 +16,12 @@ import urllib.request
 import uuid
 from collections import defaultdict
 
-from bench import setup  # noqa: F401  (Django, database, tiny pipeline)
-from bench.setup import WORK, WORKER_ENV, make_photo, percentile
-
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
+from bench import setup  # noqa: F401  (Django, database, tiny pipeline)
+from bench.setup import WORK, WORKER_ENV, make_photo, percentile
 from facetoanimals.queue import get_queue  # noqa: E402
 from gallery.models import Generation  # noqa: E402
 from tests import sample_images  # noqa: E402

@@ -9,11 +9,10 @@ import os
 import statistics
 import time
 
-from bench import setup  # noqa: F401  (Django, database, tiny pipeline)
-from bench.setup import WORK, WORKER_ENV, make_photo, percentile
-
 from rq import Worker  # noqa: E402
 
+from bench import setup  # noqa: F401  (Django, database, tiny pipeline)
+from bench.setup import WORK, WORKER_ENV, make_photo, percentile
 from facetoanimals.queue import get_queue  # noqa: E402
 from gallery.models import Generation  # noqa: E402
 from tests.processes import start_worker, stop, wait_until  # noqa: E402

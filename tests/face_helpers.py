@@ -7,9 +7,8 @@ from functools import lru_cache
 
 import mediapipe as mp
 import numpy as np
-from skimage import data
-
 from PIL import Image
+from skimage import data
 
 
 @lru_cache(maxsize=1)

@@ -3,7 +3,13 @@ import pytest
 from PIL import Image
 
 from tests.face_helpers import astronaut, landmark_json
-from transform.framing import InvalidFace, crop, face_crop_box, face_landmarks, landmarks_in_box
+from transform.framing import (
+    InvalidFace,
+    crop,
+    face_crop_box,
+    face_landmarks,
+    landmarks_in_box,
+)
 
 
 @pytest.fixture(scope="module")

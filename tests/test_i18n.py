@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.test import TestCase, SimpleTestCase
+from django.test import SimpleTestCase, TestCase
 from django.urls import reverse
 from django.utils import translation
 

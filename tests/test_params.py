@@ -3,7 +3,12 @@ import json
 import pytest
 
 from transform.params import (
-    CONTROL_MODES, DEFAULT_PROMPT_TEMPLATE, SAMPLER_NAMES, SEED_MAX, GenerationParams, InvalidParams,
+    CONTROL_MODES,
+    DEFAULT_PROMPT_TEMPLATE,
+    SAMPLER_NAMES,
+    SEED_MAX,
+    GenerationParams,
+    InvalidParams,
 )
 
 

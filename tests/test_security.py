@@ -1,8 +1,7 @@
+from axes.models import AccessAttempt
 from django.contrib.auth.models import User
 from django.test import TestCase, override_settings
 from django.urls import reverse
-
-from axes.models import AccessAttempt
 
 from .factories import make_user
 

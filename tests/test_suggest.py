@@ -6,7 +6,10 @@ import sys
 import mediapipe as mp
 import numpy as np
 import pytest
-from mediapipe.python.solutions.face_mesh_connections import FACEMESH_LEFT_EYE, FACEMESH_RIGHT_EYE
+from mediapipe.python.solutions.face_mesh_connections import (
+    FACEMESH_LEFT_EYE,
+    FACEMESH_RIGHT_EYE,
+)
 from PIL import Image
 from skimage import data
 

@@ -9,7 +9,6 @@ faces down to about 1/12 of a tile's side. Overlapping boxes are then merged.
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
 WHOLE_PHOTO_SIDE = 640
 TILE_INPUT_SIDE = 384  # at most; a tile shrinks by a whole factor

@@ -224,3 +224,18 @@ class GalleryQueryTests(TestCase):
         make_generation(photo, breed="pug", status="failed")
         response = self.client.get(reverse("gallery:index"), {"breed": "pug", "status": "succeeded"})
         self.assertEqual(list(response.context["page"].object_list), [pug])
+
+
+class DownloadTests(TestCase):
+    def test_the_download_is_an_attachment_that_cannot_be_sniffed(self):
+        from django.core.files.base import ContentFile
+
+        user = make_user()
+        generation = make_generation(make_photo(user), status="succeeded", seed=42)
+        generation.result.save("dog.png", ContentFile(b"\x89PNG fake"))
+        self.client.force_login(user)
+        response = self.client.get(reverse("gallery:generation-download", args=[generation.pk]))
+        self.assertEqual(response["Content-Type"], "image/png")
+        self.assertEqual(response["Content-Disposition"], 'attachment; filename="facetoanimals-pug-42.png"')
+        self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+        self.assertIn("sandbox", response["Content-Security-Policy"])

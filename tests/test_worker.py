@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from facetoanimals.queue import get_queue
@@ -90,7 +89,7 @@ def test_a_worker_makes_dogs_and_keeps_the_pipeline_between_jobs(photo, redis_co
     assert [g.timings["model_load"] for g in generations] == [0, 0]
 
 
-def test_cancelling_a_running_generation_stops_it_at_the_next_step(photo, redis_connection, worker_env, tmp_path):
+def test_cancel_and_timeout_stop_a_running_generation(photo, redis_connection, worker_env, tmp_path, settings):
     (worker,) = workers(tmp_path, 1, worker_env)
     try:
         (generation,) = queue_generations(photo, 1, steps=100)
@@ -100,14 +99,21 @@ def test_cancelling_a_running_generation_stops_it_at_the_next_step(photo, redis_
         # The worker is free again: the next generation runs.
         (after,) = queue_generations(photo, 1, steps=2)
         wait_until(lambda: Generation.objects.get(pk=after.pk).status == "succeeded", timeout=60, what="next job")
+        # A generation that outlives its job timeout is stopped and fails with a sentence for its owner.
+        settings.FTA_JOB_TIMEOUT = 2
+        (slow,) = queue_generations(photo, 1, steps=100)
+        wait_until(lambda: Generation.objects.get(pk=slow.pk).status == "failed", timeout=60, what="the timeout")
     finally:
         stop(worker)
     generation.refresh_from_db()
     assert 0 < generation.step < 100
     assert not generation.result
+    slow.refresh_from_db()
+    assert slow.error == "This dog took too long to make, so we stopped it. Retry, perhaps with fewer steps."
+    assert "JobTimeoutException" in slow.traceback and not slow.result
 
 
-def test_nothing_is_lost_when_a_worker_is_killed_and_redis_is_flushed(photo, redis_connection, worker_env, tmp_path):
+def test_nothing_is_lost_when_a_worker_is_killed_and_redis_is_flushed(photo, redis_connection, worker_env, tmp_path, settings):
     processes = workers(tmp_path, 2, worker_env)
     try:
         generations = queue_generations(photo, 6, steps=40)

@@ -88,8 +88,7 @@ def run_generation(generation_id):
         result = generate(generation, timings)
     except Exception as exc:  # noqa: BLE001  every failure must end in a row the owner can read
         return finish_unsuccessfully(generation, exc, timings)
-    save_result(generation, result, timings)
-    return Generation.Status.SUCCEEDED
+    return save_result(generation, result, timings)
 
 
 def generate(generation, timings):
@@ -146,13 +145,14 @@ def save_result(generation, result, timings):
             timings=timings,
             finished_at=timezone.now(),
         )
-        log.info("Generation %s succeeded on %s", generation.pk, WORKER_NAME)
     except Exception as exc:  # noqa: BLE001
         for field in files:
             stored = getattr(generation, field)
             if stored:
                 stored.storage.delete(stored.name)
-        finish_unsuccessfully(generation, exc, timings)
+        return finish_unsuccessfully(generation, exc, timings)
+    log.info("Generation %s succeeded on %s", generation.pk, WORKER_NAME)
+    return Generation.Status.SUCCEEDED
 
 
 def png_bytes(image):

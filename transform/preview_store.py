@@ -2,6 +2,8 @@
 
 import io
 
+from redis.exceptions import RedisError
+
 from facetoanimals.queue import get_queue
 
 PREVIEW_TTL_SECONDS = 600
@@ -10,9 +12,13 @@ def preview_key(generation_id):
     return f"fta:preview:{generation_id}"
 
 def store_preview(generation_id, image):
+    """Best effort: a preview lost to a Redis hiccup must not fail the generation."""
     buffer = io.BytesIO()
     image.save(buffer, "WEBP", quality=70)
-    get_queue().connection.set(preview_key(generation_id), buffer.getvalue(), ex=PREVIEW_TTL_SECONDS)
+    try:
+        get_queue().connection.set(preview_key(generation_id), buffer.getvalue(), ex=PREVIEW_TTL_SECONDS)
+    except RedisError:
+        pass
 
 def load_preview(generation_id):
     """The latest preview as WebP bytes, or None."""

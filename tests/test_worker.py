@@ -4,6 +4,7 @@ These tests start worker subprocesses, so the database rows they share must be c
 they use transactional database access rather than one rolled-back transaction.
 """
 
+import io
 import os
 import re
 import signal
@@ -12,11 +13,13 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from facetoanimals.queue import get_queue
 from gallery.models import Generation, Photo
 from transform.params import GenerationParams
 from transform.photo_analysis import analyze_photo
+from transform.preview_store import load_preview
 from transform.uploads import clean_upload
 
 from . import sample_images
@@ -94,6 +97,9 @@ def test_cancel_and_timeout_stop_a_running_generation(photo, redis_connection, w
     try:
         (generation,) = queue_generations(photo, 1, steps=100)
         wait_until(lambda: Generation.objects.get(pk=generation.pk).step > 0, timeout=120, what="generation starting")
+        # While it runs, the live preview (latents projected to RGB, no VAE) is there to show.
+        wait_until(lambda: load_preview(generation.pk), timeout=10, what="a live preview")
+        assert Image.open(io.BytesIO(load_preview(generation.pk))).format == "WEBP"
         generation.cancel()
         wait_until(lambda: Generation.objects.get(pk=generation.pk).status == "cancelled", timeout=30, what="cancel")
         # The worker is free again: the next generation runs.

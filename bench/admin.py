@@ -7,23 +7,24 @@ import argparse
 import statistics
 import time
 
-from bench import setup  # noqa: F401  (Django, database)
-from bench.setup import make_photo
+# The bench set-up (environment, django.setup(), migrations) must run before any app import.
+from bench import setup  # noqa: F401
 
+# isort: split
 from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from gallery.models import Generation  # noqa: E402
-from tests.factories import make_user  # noqa: E402
+from tests.factories import make_uploaded_photo, make_user  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000)
     args = parser.parse_args()
-    photo = make_photo("owner")
+    photo = make_uploaded_photo("owner")
     breeds = ["pug", "beagle", "poodle", "jindo", "husky"]
     Generation.objects.bulk_create(
         Generation(owner=photo.owner, photo=photo, breed=breeds[i % 5], status="succeeded", steps=20, step=20,

@@ -16,15 +16,20 @@ import urllib.request
 import uuid
 from collections import defaultdict
 
+# The bench set-up (environment, django.setup(), migrations) must run before any app import.
+from bench import setup  # noqa: F401
+from bench.setup import WORK, WORKER_ENV, percentile
+
+# isort: split
+
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
-from bench import setup  # noqa: F401  (Django, database, tiny pipeline)
-from bench.setup import WORK, WORKER_ENV, make_photo, percentile
 from facetoanimals.queue import get_queue  # noqa: E402
 from gallery.models import Generation  # noqa: E402
 from tests import sample_images  # noqa: E402
+from tests.factories import make_uploaded_photo  # noqa: E402
 from tests.processes import gunicorn, start_worker, stop, wait_until  # noqa: E402
 from transform.params import GenerationParams  # noqa: E402
 
@@ -117,7 +122,7 @@ def main():
     params = GenerationParams.from_dict({"steps": 2, "width": 256, "height": 256})
     people = []
     for i in range(args.users):
-        photo = make_photo(f"user{i}")
+        photo = make_uploaded_photo(f"user{i}")
         queued = Generation.create_and_enqueue(photo, 0, "pug", params, count=3) if i >= args.uploaders else []
         people.append((photo.owner, [g.pk for g in queued]))
     worker = start_worker(WORK / "load-worker.log", FTA_TORCH_THREADS=1, **WORKER_ENV)
@@ -146,6 +151,9 @@ def main():
     print(f"{'endpoint':<10}{'requests':>10}{'5xx':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for kind in ("gallery", "status", "upload"):
         values = latencies[kind]
+        if not values:
+            print(f"{kind:<10}{0:>10}  (nothing measured: run longer)")
+            continue
         print(f"{kind:<10}{len(values):>10}{errors[kind]:>6}{statistics.median(values):>10.1f}"
               f"{percentile(values, 95):>10.1f}{max(values):>10.1f}")
     print(f"uploads stored: {len(uploaded)}; generations: {rows.count()} queued, "

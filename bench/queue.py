@@ -9,12 +9,17 @@ import os
 import statistics
 import time
 
+# The bench set-up (environment, django.setup(), migrations) must run before any app import.
+from bench import setup  # noqa: F401
+from bench.setup import WORK, WORKER_ENV, percentile
+
+# isort: split
+
 from rq import Worker  # noqa: E402
 
-from bench import setup  # noqa: F401  (Django, database, tiny pipeline)
-from bench.setup import WORK, WORKER_ENV, make_photo, percentile
 from facetoanimals.queue import get_queue  # noqa: E402
 from gallery.models import Generation  # noqa: E402
+from tests.factories import make_uploaded_photo  # noqa: E402
 from tests.processes import start_worker, stop, wait_until  # noqa: E402
 from transform.params import GenerationParams  # noqa: E402
 
@@ -61,7 +66,7 @@ def main():
     parser.add_argument("--size", type=int, default=256)
     args = parser.parse_args()
     params = GenerationParams.from_dict({"steps": args.steps, "width": args.size, "height": args.size, "seed": 1})
-    photo = make_photo("bench")
+    photo = make_uploaded_photo("bench")
     results = [run(workers, args.jobs, params, photo) for workers in (1, 2)]
     print(f"\nQueue on the tiny pipeline: {args.jobs} jobs of {args.steps} steps at {args.size}px, "
           f"{os.cpu_count()} cores shared by the workers (FTA_TORCH_THREADS = cores / workers)")

@@ -28,21 +28,6 @@ call_command("make_test_pipeline", str(TINY))
 WORKER_ENV = {"FTA_SD_MODEL": TINY / "sd", "FTA_CONTROLNET_MODEL": TINY / "controlnet", "FTA_DEVICE": "cpu"}
 
 
-def make_photo(username):
-    """A user with the astronaut portrait uploaded (cleaned and analysed like a real upload)."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from gallery.models import Photo
-    from tests import sample_images
-    from tests.factories import make_user
-    from transform.photo_analysis import analyze_photo
-    from transform.uploads import clean_upload
-
-    upload = SimpleUploadedFile("me.jpg", sample_images.portrait_jpeg())
-    cleaned = clean_upload(upload, upload.name, max_bytes=10**8, max_pixels=10**8, min_side=64)
-    return Photo.create_from_upload(make_user(username), cleaned, analyze_photo(cleaned.image))
-
-
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else float("nan")

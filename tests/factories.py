@@ -29,6 +29,20 @@ def make_photo(owner, faces=1):
     return photo
 
 
+def make_uploaded_photo(username="mina"):
+    """A user with the astronaut portrait uploaded: cleaned and analysed exactly like a web upload."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from transform.photo_analysis import analyze_photo
+    from transform.uploads import clean_upload
+
+    from .sample_images import portrait_jpeg
+
+    upload = SimpleUploadedFile("me.jpg", portrait_jpeg())
+    cleaned = clean_upload(upload, upload.name, max_bytes=10**8, max_pixels=10**8, min_side=64)
+    return Photo.create_from_upload(make_user(username), cleaned, analyze_photo(cleaned.image))
+
+
 def make_generation(photo, **fields):
     fields = {"breed": "pug", "steps": 20, "params": {"steps": 20, "seed": 1}, "seed": 1, **fields}
     return Generation.objects.create(owner=photo.owner, photo=photo, **fields)

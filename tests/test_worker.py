@@ -12,18 +12,14 @@ import time
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from facetoanimals.queue import get_queue
-from gallery.models import Generation, Photo
+from gallery.models import Generation
 from transform.params import GenerationParams
-from transform.photo_analysis import analyze_photo
 from transform.preview_store import load_preview
-from transform.uploads import clean_upload
 
-from . import sample_images
-from .factories import make_user
+from .factories import make_uploaded_photo
 from .processes import start_worker, stop, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -52,9 +48,7 @@ def worker_env(tiny_pipeline_dir):
 
 @pytest.fixture
 def photo():
-    upload = SimpleUploadedFile("me.jpg", sample_images.portrait_jpeg())
-    cleaned = clean_upload(upload, upload.name, max_bytes=10**8, max_pixels=10**8, min_side=64)
-    return Photo.create_from_upload(make_user(), cleaned, analyze_photo(cleaned.image))
+    return make_uploaded_photo()
 
 
 def queue_generations(photo, count, steps):

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from .models import Generation, Photo, user_media_dir
+from .models import Generation, Photo, delete_stored, user_media_dir
 
 FILE_FIELDS = {
     Photo: ("image", "thumbnail"),
@@ -18,13 +18,8 @@ FILE_FIELDS = {
 
 def delete_files_on_commit(files):
     """Delete stored files after the transaction commits, so a rollback never loses a file."""
-    names = [(f.storage, f.name) for f in files if f]
-
-    def remove():
-        for storage, name in names:
-            storage.delete(name)
-
-    transaction.on_commit(remove)
+    files = list(files)
+    transaction.on_commit(lambda: delete_stored(files))
 
 
 @receiver(post_delete, sender=Photo)

@@ -9,6 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def delete_stored(field_files):
+    """Remove the files behind these FieldFiles from storage; empty fields are skipped."""
+    for stored in field_files:
+        if stored:
+            stored.storage.delete(stored.name)
+
+
 def user_media_dir(user_id):
     """Every file of a user lives under this folder of MEDIA_ROOT (so deleting a user is one rmtree)."""
     return f"u/{user_id}"
@@ -86,9 +93,7 @@ class Photo(models.Model):
                 photo.thumbnail.save("thumb.webp", ContentFile(make_thumbnail(cleaned.image)), save=False)
                 photo.save()
         except BaseException:
-            for stored in (photo.image, photo.thumbnail):
-                if stored:
-                    stored.storage.delete(stored.name)
+            delete_stored((photo.image, photo.thumbnail))
             raise
         return photo
 

@@ -233,23 +233,22 @@ def parameter_rows(generation):
     return rows
 
 
-STATUS_FIELDS = ("status", "step", "steps", "breed", "error", "enqueued_at")
+STATUS_FIELDS = ("status", "step", "steps", "breed", "error")
 
 
 @login_required
 @require_GET
 def generation_status(request, pk):
     """Polled every second by many users: one query, no image work."""
-    row = get_object_or_404(Generation.objects.values(*STATUS_FIELDS), pk=pk, owner=request.user)
-    progress = 1.0 if row["status"] == Generation.Status.SUCCEEDED else (row["step"] / row["steps"] if row["steps"] else 0.0)
+    generation = get_object_or_404(Generation.objects.only(*STATUS_FIELDS), pk=pk, owner=request.user)
     return JsonResponse(
         {
-            "status": row["status"],
-            "progress": round(progress, 4),
-            "step": row["step"],
-            "steps": row["steps"],
-            "breed": row["breed"],
-            "error": _(row["error"]) if row["error"] else None,
+            "status": generation.status,
+            "progress": generation.progress,
+            "step": generation.step,
+            "steps": generation.steps,
+            "breed": generation.breed,
+            "error": _(generation.error) if generation.error else None,
         }
     )
 

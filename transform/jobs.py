@@ -19,7 +19,7 @@ from PIL import Image
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
-from gallery.models import Generation
+from gallery.models import Generation, delete_stored
 
 from .preview_store import store_preview
 from .uploads import make_thumbnail
@@ -146,10 +146,7 @@ def save_result(generation, result, timings):
             finished_at=timezone.now(),
         )
     except Exception as exc:  # noqa: BLE001
-        for field in files:
-            stored = getattr(generation, field)
-            if stored:
-                stored.storage.delete(stored.name)
+        delete_stored(getattr(generation, field) for field in files)
         return finish_unsuccessfully(generation, exc, timings)
     log.info("Generation %s succeeded on %s", generation.pk, WORKER_NAME)
     return Generation.Status.SUCCEEDED

@@ -27,9 +27,17 @@ def main():
     photo = make_uploaded_photo("owner")
     breeds = ["pug", "beagle", "poodle", "jindo", "husky"]
     Generation.objects.bulk_create(
-        Generation(owner=photo.owner, photo=photo, breed=breeds[i % 5], status="succeeded", steps=20, step=20,
-                   review_state=["pending", "approved", "rejected"][i % 3], thumbnail=f"u/x/dogs/{i}.webp",
-                   face_crop=f"u/x/faces/{i}.webp")
+        Generation(
+            owner=photo.owner,
+            photo=photo,
+            breed=breeds[i % 5],
+            status="succeeded",
+            steps=20,
+            step=20,
+            review_state=["pending", "approved", "rejected"][i % 3],
+            thumbnail=f"u/x/dogs/{i}.webp",
+            face_crop=f"u/x/faces/{i}.webp",
+        )
         for i in range(args.rows)
     )
     client = Client(HTTP_HOST="localhost")

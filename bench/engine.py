@@ -21,7 +21,7 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 from skimage import data  # noqa: E402
 
-from transform import framing  # noqa: E402
+from transform import head_crop  # noqa: E402
 from transform.control import control_image  # noqa: E402
 from transform.engine import Engine  # noqa: E402
 from transform.faces import analyze_faces  # noqa: E402
@@ -52,8 +52,12 @@ def main():
     if args.tiny:
         models = dict(zip(("sd_model", "controlnet_model"), write_tiny_pipeline(tempfile.mkdtemp(prefix="fta-bench-"))))
     engine = Engine(
-        device=args.device, fp16=args.fp16, sdpa=args.sdpa, channels_last=args.channels_last,
-        compile_models=args.compile, **models,
+        device=args.device,
+        fp16=args.fp16,
+        sdpa=args.sdpa,
+        channels_last=args.channels_last,
+        compile_models=args.compile,
+        **models,
     )
     on_cuda = engine.device.startswith("cuda")
     load_seconds = engine.load()
@@ -61,7 +65,7 @@ def main():
     photo = Image.fromarray(data.astronaut()).convert("RGB")
     face = analyze_faces(photo)["faces"][0]
     params = GenerationParams(width=args.size, height=args.size, steps=args.steps, sampler=args.sampler, seed=1)
-    box = framing.face_crop_box(face, photo.size)
+    box = head_crop.face_crop_box(face, photo.size)
     control = control_image(face, photo.size, box, (args.size, args.size))
     prompt = params.prompt_for("golden retriever")
 
@@ -86,7 +90,9 @@ def main():
         if on_cuda
         else f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB RSS (process peak)"
     )
-    device = torch.cuda.get_device_name() if on_cuda else f"CPU, {os.cpu_count()} cores, {platform.processor() or platform.machine()}"
+    device = (
+        torch.cuda.get_device_name() if on_cuda else f"CPU, {os.cpu_count()} cores, {platform.processor() or platform.machine()}"
+    )
     print(f"models: {engine.sd_model} + {engine.controlnet_model}")
     print(f"device: {device}; torch {torch.__version__}; threads {torch.get_num_threads()}")
     print(

@@ -26,7 +26,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
-from facetoanimals.queue import get_queue  # noqa: E402
+from gallery.generations.queue import get_queue  # noqa: E402
 from gallery.models import Generation  # noqa: E402
 from tests import sample_images  # noqa: E402
 from tests.factories import make_uploaded_photo  # noqa: E402
@@ -46,12 +46,35 @@ lock = threading.Lock()
 
 def signed_in_opener(user):
     session = SessionStore()
-    session.update({SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-                    HASH_SESSION_KEY: user.get_session_auth_hash()})
+    session.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+    )
     session.create()
     jar = http.cookiejar.CookieJar()
-    jar.set_cookie(http.cookiejar.Cookie(0, settings.SESSION_COOKIE_NAME, session.session_key, None, False, "127.0.0.1",
-                                         False, False, "/", True, False, None, False, None, None, {}))
+    jar.set_cookie(
+        http.cookiejar.Cookie(
+            0,
+            settings.SESSION_COOKIE_NAME,
+            session.session_key,
+            None,
+            False,
+            "127.0.0.1",
+            False,
+            False,
+            "/",
+            True,
+            False,
+            None,
+            False,
+            None,
+            None,
+            {},
+        )
+    )
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
     return opener, jar
 
@@ -102,10 +125,20 @@ def uploader(url, user, deadline, uploaded):
     photo = sample_images.portrait_jpeg()
     while time.monotonic() < deadline:
         boundary = uuid.uuid4().hex
-        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"me.jpg\"\r\n"
-                f"Content-Type: image/jpeg\r\n\r\n").encode() + photo + f"\r\n--{boundary}--\r\n".encode()
-        request = urllib.request.Request(url + "/photos/new/", data=body, method="POST", headers={
-            "Content-Type": f"multipart/form-data; boundary={boundary}", "X-CSRFToken": token, "Referer": url + "/"})
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="me.jpg"\r\n'
+                f"Content-Type: image/jpeg\r\n\r\n"
+            ).encode()
+            + photo
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        request = urllib.request.Request(
+            url + "/photos/new/",
+            data=body,
+            method="POST",
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "X-CSRFToken": token, "Referer": url + "/"},
+        )
         if timed("upload", opener, request) == 302:
             uploaded.append(1)
         time.sleep(UPLOAD_THINK_TIME)
@@ -133,8 +166,12 @@ def main():
             global measure_from
             measure_from = time.monotonic() + WARM_UP_SECONDS
             deadline = measure_from + args.seconds
-            threads = [threading.Thread(target=uploader, args=(url, user, deadline, uploaded)) for user, _ in people[: args.uploaders]]
-            threads += [threading.Thread(target=browser, args=(url, user, ids, deadline)) for user, ids in people[args.uploaders:]]
+            threads = [
+                threading.Thread(target=uploader, args=(url, user, deadline, uploaded)) for user, _ in people[: args.uploaders]
+            ]
+            threads += [
+                threading.Thread(target=browser, args=(url, user, ids, deadline)) for user, ids in people[args.uploaders :]
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -146,19 +183,25 @@ def main():
         stop(worker)
 
     rows = Generation.objects.filter(pk__in=all_ids)
-    print(f"\nLoad: {args.users} users ({args.uploaders} uploading) for {args.seconds} s after a {WARM_UP_SECONDS} s warm-up, "
-          "gunicorn 2 processes x 4 threads, one worker, all on this machine")
+    print(
+        f"\nLoad: {args.users} users ({args.uploaders} uploading) for {args.seconds} s after a {WARM_UP_SECONDS} s warm-up, "
+        "gunicorn 2 processes x 4 threads, one worker, all on this machine"
+    )
     print(f"{'endpoint':<10}{'requests':>10}{'5xx':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for kind in ("gallery", "status", "upload"):
         values = latencies[kind]
         if not values:
             print(f"{kind:<10}{0:>10}  (nothing measured: run longer)")
             continue
-        print(f"{kind:<10}{len(values):>10}{errors[kind]:>6}{statistics.median(values):>10.1f}"
-              f"{percentile(values, 95):>10.1f}{max(values):>10.1f}")
-    print(f"uploads stored: {len(uploaded)}; generations: {rows.count()} queued, "
-          f"{rows.filter(status='succeeded').count()} succeeded, {rows.exclude(status='succeeded').count()} not, "
-          f"{sum(1 for _ in (WORK / 'media').rglob('dogs/*.png'))} result files")
+        print(
+            f"{kind:<10}{len(values):>10}{errors[kind]:>6}{statistics.median(values):>10.1f}"
+            f"{percentile(values, 95):>10.1f}{max(values):>10.1f}"
+        )
+    print(
+        f"uploads stored: {len(uploaded)}; generations: {rows.count()} queued, "
+        f"{rows.filter(status='succeeded').count()} succeeded, {rows.exclude(status='succeeded').count()} not, "
+        f"{sum(1 for _ in (WORK / 'media').rglob('dogs/*.png'))} result files"
+    )
 
 
 if __name__ == "__main__":

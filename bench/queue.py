@@ -17,7 +17,7 @@ from bench.setup import WORK, WORKER_ENV, percentile
 
 from rq import Worker  # noqa: E402
 
-from facetoanimals.queue import get_queue  # noqa: E402
+from gallery.generations.queue import get_queue  # noqa: E402
 from gallery.models import Generation  # noqa: E402
 from tests.factories import make_uploaded_photo  # noqa: E402
 from tests.processes import start_worker, stop, wait_until  # noqa: E402
@@ -68,8 +68,10 @@ def main():
     params = GenerationParams.from_dict({"steps": args.steps, "width": args.size, "height": args.size, "seed": 1})
     photo = make_uploaded_photo("bench")
     results = [run(workers, args.jobs, params, photo) for workers in (1, 2)]
-    print(f"\nQueue on the tiny pipeline: {args.jobs} jobs of {args.steps} steps at {args.size}px, "
-          f"{os.cpu_count()} cores shared by the workers (FTA_TORCH_THREADS = cores / workers)")
+    print(
+        f"\nQueue on the tiny pipeline: {args.jobs} jobs of {args.steps} steps at {args.size}px, "
+        f"{os.cpu_count()} cores shared by the workers (FTA_TORCH_THREADS = cores / workers)"
+    )
     for key in results[0]:
         values = [r[key] for r in results]
         print(f"{key:<42}" + "".join(f"{v:>16.1f}" if isinstance(v, float) else f"{v!s:>16}" for v in values))

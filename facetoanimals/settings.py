@@ -136,7 +136,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-AXES_CLIENT_IP_CALLABLE = "facetoanimals.middleware.client_ip"
+AXES_CLIENT_IP_CALLABLE = "facetoanimals.client_address.client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -223,8 +223,8 @@ RQ_QUEUES = {
 }
 RQ = {
     # No fork per job: the worker keeps the pipeline loaded (CUDA does not survive a fork).
-    "WORKER_CLASS": "transform.worker.PipelineWorker",
-    # Enqueueing is deferred to transaction.on_commit by facetoanimals.queue itself.
+    "WORKER_CLASS": "gallery.generations.worker.PipelineWorker",
+    # Enqueueing is deferred to transaction.on_commit by gallery.generations.queue itself.
     "COMMIT_MODE": "auto",
 }
 # Load the pipeline when the worker starts rather than on its first job.
@@ -250,7 +250,7 @@ FTA_UPLOAD_MAX_BYTES = env_int("FTA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 FTA_UPLOAD_MAX_PIXELS = env_int("FTA_UPLOAD_MAX_PIXELS", 40_000_000)
 FTA_UPLOAD_MIN_SIDE = env_int("FTA_UPLOAD_MIN_SIDE", 64)
 FILE_UPLOAD_HANDLERS = [
-    "gallery.upload_limits.SizeLimitUploadHandler",
+    "gallery.upload_size.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

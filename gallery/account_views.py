@@ -39,11 +39,17 @@ def usage(user):
     since = timezone.now() - timedelta(hours=1)
     generations = Generation.objects.filter(owner=user)
     return [
-        (_("Dogs waiting or in the making"), generations.filter(status__in=Generation.ACTIVE_STATUSES).count(),
-         settings.FTA_MAX_ACTIVE_GENERATIONS),
+        (
+            _("Dogs waiting or in the making"),
+            generations.filter(status__in=Generation.ACTIVE_STATUSES).count(),
+            settings.FTA_MAX_ACTIVE_GENERATIONS,
+        ),
         (_("Dogs made in the last hour"), generations.filter(created_at__gte=since).count(), settings.FTA_GENERATIONS_PER_HOUR),
-        (_("Photos uploaded in the last hour"), Photo.objects.filter(owner=user, created_at__gte=since).count(),
-         settings.FTA_UPLOADS_PER_HOUR),
+        (
+            _("Photos uploaded in the last hour"),
+            Photo.objects.filter(owner=user, created_at__gte=since).count(),
+            settings.FTA_UPLOADS_PER_HOUR,
+        ),
     ]
 
 

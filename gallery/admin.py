@@ -19,7 +19,9 @@ from .models import Generation, Photo
 
 def thumbnail(url_name, obj, alt, size=72):
     url = reverse(url_name, args=[obj.pk])
-    return format_html('<img src="{}" alt="{}" width="{}" height="{}" loading="lazy" style="border-radius:6px">', url, alt, size, size)
+    return format_html(
+        '<img src="{}" alt="{}" width="{}" height="{}" loading="lazy" style="border-radius:6px">', url, alt, size, size
+    )
 
 
 def log_review(request, generations, state, note=""):
@@ -27,8 +29,14 @@ def log_review(request, generations, state, note=""):
     content_type = ContentType.objects.get_for_model(Generation)
     message = f"Review: {state}" + (f" ({note})" if note else "")
     LogEntry.objects.bulk_create(
-        LogEntry(user=request.user, content_type=content_type, object_id=str(g.pk), object_repr=str(g)[:200],
-                 action_flag=CHANGE, change_message=message)
+        LogEntry(
+            user=request.user,
+            content_type=content_type,
+            object_id=str(g.pk),
+            object_repr=str(g)[:200],
+            action_flag=CHANGE,
+            change_message=message,
+        )
         for g in generations
     )
 
@@ -56,13 +64,37 @@ class GenerationAdmin(admin.ModelAdmin):
         (_("Failure"), {"fields": ("traceback",), "classes": ("collapse",)}),
     )
     readonly_fields = (
-        "images", "reviewed_by", "reviewed_at", "owner", "photo", "face_index", "breed", "coat", "status", "step", "steps",
-        "error", "seed", "parameter_table", "infotext", "created_at", "started_at", "finished_at", "timings",
-        "worker_name", "attempts", "job_id", "shared", "show_username", "traceback",
+        "images",
+        "reviewed_by",
+        "reviewed_at",
+        "owner",
+        "photo",
+        "face_index",
+        "breed",
+        "coat",
+        "status",
+        "step",
+        "steps",
+        "error",
+        "seed",
+        "parameter_table",
+        "infotext",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "timings",
+        "worker_name",
+        "attempts",
+        "job_id",
+        "shared",
+        "show_username",
+        "traceback",
     )
 
     def get_ordering(self, request):
-        pending_first = Case(When(review_state=Generation.Review.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField())
+        pending_first = Case(
+            When(review_state=Generation.Review.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
         return (pending_first.asc(), "-created_at")
 
     def has_add_permission(self, request):
@@ -78,9 +110,14 @@ class GenerationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Images"))
     def images(self, obj):
-        kinds = (("gallery:generation-face", obj.face_crop, _("face crop")), ("gallery:generation-control", obj.control_image, _("control image")),
-                 ("gallery:generation-result", obj.result, _("dog")))
-        return format_html_join(" ", "{}", ((thumbnail(name, obj, alt, size=256),) for name, stored, alt in kinds if stored)) or "—"
+        kinds = (
+            ("gallery:generation-face", obj.face_crop, _("face crop")),
+            ("gallery:generation-control", obj.control_image, _("control image")),
+            ("gallery:generation-result", obj.result, _("dog")),
+        )
+        return (
+            format_html_join(" ", "{}", ((thumbnail(name, obj, alt, size=256),) for name, stored, alt in kinds if stored)) or "—"
+        )
 
     @admin.display(description=_("Parameters"))
     def parameter_table(self, obj):
@@ -109,8 +146,14 @@ class GenerationAdmin(admin.ModelAdmin):
             log_review(request, selected, Generation.Review.REJECTED, reason)
             self.message_user(request, _("%(n)d generation(s) rejected.") % {"n": count}, messages.SUCCESS)
             return None
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form, "queryset": queryset,
-                   "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "title": _("Reject generations")}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "queryset": queryset,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "title": _("Reject generations"),
+        }
         return TemplateResponse(request, "admin/gallery/generation/reject.html", context)
 
     def get_urls(self):
@@ -118,7 +161,11 @@ class GenerationAdmin(admin.ModelAdmin):
         return [path("review/", review, name="gallery_generation_review"), *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"review_url": reverse("admin:gallery_generation_review"), "rq_url": reverse("django_rq:home"), **(extra_context or {})}
+        extra = {
+            "review_url": reverse("admin:gallery_generation_review"),
+            "rq_url": reverse("django_rq:home"),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra)
 
     def review_view(self, request):
@@ -139,8 +186,14 @@ class GenerationAdmin(admin.ModelAdmin):
         skipped = [s for s in request.GET.get("skipped", "").split(",") if s]
         pending = Generation.objects.filter(review_state=Generation.Review.PENDING, status=Generation.Status.SUCCEEDED)
         pending = pending.exclude(pk__in=skipped).select_related("owner").order_by("created_at")
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": _("Review generations"),
-                   "generation": pending.first(), "remaining": pending.count(), "skipped": ",".join(skipped)}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Review generations"),
+            "generation": pending.first(),
+            "remaining": pending.count(),
+            "skipped": ",".join(skipped),
+        }
         return TemplateResponse(request, "admin/gallery/generation/review.html", context)
 
 
@@ -180,8 +233,10 @@ class UsageUserAdmin(UserAdmin):
     list_display = ("username", "email", "photo_count", "generation_count", "is_staff", "date_joined", "last_login")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            photo_total=Count("photos", distinct=True), generation_total=Count("generations", distinct=True)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(photo_total=Count("photos", distinct=True), generation_total=Count("generations", distinct=True))
         )
 
     @admin.display(description=_("Photos"), ordering="photo_total")

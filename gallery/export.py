@@ -1,4 +1,4 @@
-""""Download all my data": a ZIP of the user's photos, dogs and every generation's parameters."""
+""" "Download all my data": a ZIP of the user's photos, dogs and every generation's parameters."""
 
 import json
 import tempfile
@@ -17,23 +17,43 @@ def export_user_data(user):
         for photo in Photo.objects.filter(owner=user).order_by("created_at"):
             name = f"photos/{photo.pk}.jpg"
             write_file(zf, name, photo.image)
-            photos.append({"id": str(photo.pk), "file": name, "original_name": photo.original_name,
-                           "uploaded": photo.created_at.isoformat(), "landmarks": photo.landmarks})
+            photos.append(
+                {
+                    "id": str(photo.pk),
+                    "file": name,
+                    "original_name": photo.original_name,
+                    "uploaded": photo.created_at.isoformat(),
+                    "landmarks": photo.landmarks,
+                }
+            )
         dogs = []
         for generation in Generation.objects.filter(owner=user).order_by("created_at"):
             name = f"dogs/{generation.pk}.png" if generation.result else None
             if name:
                 write_file(zf, name, generation.result)
-            dogs.append({
-                "id": str(generation.pk), "file": name, "photo": str(generation.photo_id), "face": generation.face_index,
-                "breed": generation.breed, "coat": generation.coat, "status": generation.status, "seed": generation.seed,
-                "parameters": generation.params, "infotext": generation.infotext, "created": generation.created_at.isoformat(),
-                "review_state": generation.review_state, "shared": generation.shared,
-            })
+            dogs.append(
+                {
+                    "id": str(generation.pk),
+                    "file": name,
+                    "photo": str(generation.photo_id),
+                    "face": generation.face_index,
+                    "breed": generation.breed,
+                    "coat": generation.coat,
+                    "status": generation.status,
+                    "seed": generation.seed,
+                    "parameters": generation.params,
+                    "infotext": generation.infotext,
+                    "created": generation.created_at.isoformat(),
+                    "review_state": generation.review_state,
+                    "shared": generation.shared,
+                }
+            )
         account = {"username": user.username, "email": user.email, "joined": user.date_joined.isoformat()}
         zf.writestr("data.json", json.dumps({"account": account, "photos": photos, "dogs": dogs}, indent=2, ensure_ascii=False))
     archive.seek(0)
-    response = FileResponse(archive, as_attachment=True, filename=f"facetoanimals-{user.username}.zip", content_type="application/zip")
+    response = FileResponse(
+        archive, as_attachment=True, filename=f"facetoanimals-{user.username}.zip", content_type="application/zip"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -73,10 +73,8 @@ class UploadForm(forms.Form):
         return self.cleaned_data
 
 
-def upload_limits_text():
-    return _(
-        "JPEG, PNG, WebP or HEIC (iPhone), up to %(mb)d MB and %(mp)d megapixels, at least %(min)d pixels on each side."
-    ) % {
+def upload_rules_text():
+    return _("JPEG, PNG, WebP or HEIC (iPhone), up to %(mb)d MB and %(mp)d megapixels, at least %(min)d pixels on each side.") % {
         "mb": settings.FTA_UPLOAD_MAX_BYTES // (1024 * 1024),
         "mp": settings.FTA_UPLOAD_MAX_PIXELS // 1_000_000,
         "min": settings.FTA_UPLOAD_MIN_SIDE,
@@ -97,35 +95,58 @@ class GenerateForm(forms.Form):
 
     AUTO = "auto"
     PARAM_FIELDS = (
-        "seed", "steps", "cfg_scale", "sampler", "controlnet_scale", "control_mode",
-        "guidance_start", "guidance_end", "mode", "strength", "width", "height",
+        "seed",
+        "steps",
+        "cfg_scale",
+        "sampler",
+        "controlnet_scale",
+        "control_mode",
+        "guidance_start",
+        "guidance_end",
+        "mode",
+        "strength",
+        "width",
+        "height",
     )
 
     face = forms.TypedChoiceField(label=_("Face"), coerce=int, widget=forms.RadioSelect)
     breed = forms.ChoiceField(label=_("Breed"), widget=forms.RadioSelect)
-    count = forms.TypedChoiceField(
-        label=_("How many"), coerce=int, choices=[(1, "1"), (4, "4")], initial=1, required=False
+    count = forms.TypedChoiceField(label=_("How many"), coerce=int, choices=[(1, "1"), (4, "4")], initial=1, required=False)
+    seed = forms.IntegerField(
+        label=_("Seed"),
+        required=False,
+        min_value=-1,
+        help_text=_("Empty for a random one. The same seed and settings give the same dog."),
     )
-    seed = forms.IntegerField(label=_("Seed"), required=False, min_value=-1,
-                              help_text=_("Empty for a random one. The same seed and settings give the same dog."))
-    steps = forms.IntegerField(label=_("Steps"), required=False,
-                               help_text=_("More steps: finer detail, slower (20 is the recipe's)."))
-    cfg_scale = forms.FloatField(label=_("CFG scale"), required=False,
-                                 help_text=_("How closely the picture follows the words (7 is the recipe's)."))
-    sampler = forms.ChoiceField(label=_("Sampler"), required=False,
-                                help_text=_("The denoising method, by its AUTOMATIC1111 name."))
-    controlnet_scale = forms.FloatField(label=_("ControlNet weight"), required=False,
-                                        help_text=_("How strongly your face's pose and expression steer the dog (0–2)."))
-    control_mode = forms.ChoiceField(label=_("Control mode"), required=False,
-                                     help_text=_("Whether the words or your face's shape win when they disagree."))
-    guidance_start = forms.FloatField(label=_("Guidance start"), required=False,
-                                      help_text=_("When the face guidance starts, as a fraction of the steps."))
-    guidance_end = forms.FloatField(label=_("Guidance end"), required=False,
-                                    help_text=_("When the face guidance stops, as a fraction of the steps."))
-    mode = forms.ChoiceField(label=_("Start from"), required=False,
-                             help_text=_("“img2img” starts from your photo and keeps more of its colours."))
-    strength = forms.FloatField(label=_("img2img strength"), required=False,
-                                help_text=_("img2img only: how much of your photo is repainted (0–1)."))
+    steps = forms.IntegerField(
+        label=_("Steps"), required=False, help_text=_("More steps: finer detail, slower (20 is the recipe's).")
+    )
+    cfg_scale = forms.FloatField(
+        label=_("CFG scale"), required=False, help_text=_("How closely the picture follows the words (7 is the recipe's).")
+    )
+    sampler = forms.ChoiceField(
+        label=_("Sampler"), required=False, help_text=_("The denoising method, by its AUTOMATIC1111 name.")
+    )
+    controlnet_scale = forms.FloatField(
+        label=_("ControlNet weight"),
+        required=False,
+        help_text=_("How strongly your face's pose and expression steer the dog (0–2)."),
+    )
+    control_mode = forms.ChoiceField(
+        label=_("Control mode"), required=False, help_text=_("Whether the words or your face's shape win when they disagree.")
+    )
+    guidance_start = forms.FloatField(
+        label=_("Guidance start"), required=False, help_text=_("When the face guidance starts, as a fraction of the steps.")
+    )
+    guidance_end = forms.FloatField(
+        label=_("Guidance end"), required=False, help_text=_("When the face guidance stops, as a fraction of the steps.")
+    )
+    mode = forms.ChoiceField(
+        label=_("Start from"), required=False, help_text=_("“img2img” starts from your photo and keeps more of its colours.")
+    )
+    strength = forms.FloatField(
+        label=_("img2img strength"), required=False, help_text=_("img2img only: how much of your photo is repainted (0–1).")
+    )
     width = forms.TypedChoiceField(label=_("Width"), coerce=int, required=False)
     height = forms.TypedChoiceField(label=_("Height"), coerce=int, required=False)
 
@@ -143,9 +164,7 @@ class GenerateForm(forms.Form):
         self.fields["breed"].initial = self.AUTO if match_me else "golden-retriever"
         defaults = params.GenerationParams()
         self.fields["sampler"].choices = [(name, name) for name in params.SAMPLER_NAMES]
-        self.fields["control_mode"].choices = [
-            (name, CONTROL_MODE_LABELS.get(name, name)) for name in params.CONTROL_MODES
-        ]
+        self.fields["control_mode"].choices = [(name, CONTROL_MODE_LABELS.get(name, name)) for name in params.CONTROL_MODES]
         self.fields["mode"].choices = [(name, name) for name in params.MODES]
         sizes = range(params.SIZE_RANGE[0], params.SIZE_RANGE[1] + 1, params.SIZE_MULTIPLE)
         for name in ("width", "height"):

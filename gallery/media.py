@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse
 # Only image types we wrote ourselves; anything else is served as an opaque download.
 SAFE_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".zip": "application/zip"}
 
+
 def serve_file(field_file, *, download_name=None):
     """A response for a stored file: X-Accel-Redirect / X-Sendfile in production, streamed otherwise."""
     if not field_file:
@@ -35,4 +36,3 @@ def serve_file(field_file, *, download_name=None):
     # An image opened directly runs nothing, even if it were to contain markup.
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
     return response
-

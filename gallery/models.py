@@ -152,9 +152,7 @@ class Generation(models.Model):
     traceback = models.TextField(blank=True, help_text="Staff only.")
 
     review_state = models.CharField(max_length=16, choices=Review.choices, default=Review.PENDING, db_index=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(max_length=500, blank=True)
     shared = models.BooleanField(default=False, help_text="The owner agrees to show it on the public showcase.")
@@ -194,15 +192,21 @@ class Generation(models.Model):
     @classmethod
     def create_and_enqueue(cls, photo, face_index, breed, params, coat="", count=1):
         """Create `count` generations (seeds seed, seed+1, … like an A1111 batch) and queue them after commit."""
-        from facetoanimals.queue import enqueue_generation
+        from gallery.generations.queue import enqueue_generation
 
         generations = []
         with transaction.atomic():
             for offset in range(count):
                 seeded = dataclasses.replace(params, seed=(params.seed + offset) % 2**32)
                 generation = cls.objects.create(
-                    owner=photo.owner, photo=photo, face_index=face_index, breed=breed, coat=coat,
-                    params=seeded.to_dict(), seed=seeded.seed, steps=seeded.steps,
+                    owner=photo.owner,
+                    photo=photo,
+                    face_index=face_index,
+                    breed=breed,
+                    coat=coat,
+                    params=seeded.to_dict(),
+                    seed=seeded.seed,
+                    steps=seeded.steps,
                 )
                 enqueue_generation(generation)
                 generations.append(generation)
@@ -210,7 +214,7 @@ class Generation(models.Model):
 
     def cancel(self):
         """A queued generation is cancelled at once; a running one stops at its next step."""
-        from facetoanimals.queue import remove_job
+        from gallery.generations.queue import remove_job
 
         rows = Generation.objects.filter(pk=self.pk)
         if rows.filter(status=self.Status.QUEUED).update(status=self.Status.CANCELLED, finished_at=timezone.now()):
@@ -221,12 +225,18 @@ class Generation(models.Model):
 
     def retry(self):
         """Queue a failed or cancelled generation again, same parameters and seed."""
-        from facetoanimals.queue import enqueue_generation
+        from gallery.generations.queue import enqueue_generation
 
         with transaction.atomic():
             again = Generation.objects.filter(pk=self.pk, status__in=[self.Status.FAILED, self.Status.CANCELLED]).update(
-                status=self.Status.QUEUED, step=0, error="", traceback="", cancel_requested=False,
-                started_at=None, finished_at=None, attempts=0,
+                status=self.Status.QUEUED,
+                step=0,
+                error="",
+                traceback="",
+                cancel_requested=False,
+                started_at=None,
+                finished_at=None,
+                attempts=0,
             )
             if again:
                 enqueue_generation(self)

@@ -9,16 +9,14 @@ from .models import Generation
 
 
 def showcased():
-    return Generation.objects.filter(
-        shared=True, review_state=Generation.Review.APPROVED, status=Generation.Status.SUCCEEDED
-    )
+    return Generation.objects.filter(shared=True, review_state=Generation.Review.APPROVED, status=Generation.Status.SUCCEEDED)
 
 
 @require_GET
 def showcase(request):
-    page = Paginator(showcased().select_related("owner").only(
-        "id", "breed", "shared", "show_username", "owner__username", "created_at"
-    ), 24).get_page(request.GET.get("page"))
+    page = Paginator(
+        showcased().select_related("owner").only("id", "breed", "shared", "show_username", "owner__username", "created_at"), 24
+    ).get_page(request.GET.get("page"))
     return render(request, "gallery/showcase.html", {"page": page})
 
 

@@ -12,12 +12,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from facetoanimals.queue import queue_available
+from gallery.generations.queue import queue_available
 
-from .forms import GenerateForm, UploadForm, upload_limits_text
-from .limits import generation_limit_message, upload_limit_message
+from .forms import GenerateForm, UploadForm, upload_rules_text
 from .media import serve_file
 from .models import Generation, Photo
+from .rate_limits import generation_limit_message, upload_limit_message
 
 
 def home(request):
@@ -51,9 +51,11 @@ def index(request):
     if status in Generation.Status.values:
         generations = generations.filter(status=status)
     page = Paginator(generations, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
-    photos = Photo.objects.filter(owner=request.user).annotate(dog_count=Count("generations")).only(
-        "id", "original_name", "face_count", "created_at", "owner_id"
-    )[:12]
+    photos = (
+        Photo.objects.filter(owner=request.user)
+        .annotate(dog_count=Count("generations"))
+        .only("id", "original_name", "face_count", "created_at", "owner_id")[:12]
+    )
     used_breeds = set(Generation.objects.filter(owner=request.user).values_list("breed", flat=True).distinct())
     context = {
         "page": page,
@@ -70,7 +72,7 @@ def index(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request):
-    context = {"limits": upload_limits_text()}
+    context = {"limits": upload_rules_text()}
     if request.method == "POST":
         limit = upload_limit_message(request.user)
         if limit:
@@ -115,9 +117,14 @@ def suggestions_for_display(face):
 
     language = get_language() or "en"
     return [
-        {"slug": s["slug"], "name": get_breed(s["slug"]).name, "score": s["score"],
-         "reasons": [reasons_text(code, language) for code in s["reasons"]]}
-        for s in face.get("suggested_breeds", []) if is_breed(s["slug"])
+        {
+            "slug": s["slug"],
+            "name": get_breed(s["slug"]).name,
+            "score": s["score"],
+            "reasons": [reasons_text(code, language) for code in s["reasons"]],
+        }
+        for s in face.get("suggested_breeds", [])
+        if is_breed(s["slug"])
     ]
 
 
@@ -211,8 +218,12 @@ def generation(request, pk):
 def generation_context(generation):
     from transform.breeds import get_breed, is_breed
 
-    timing_labels = {"queue_wait": _("Waiting in the queue"), "model_load": _("Loading the model"),
-                     "inference": _("Drawing"), "saving": _("Saving")}
+    timing_labels = {
+        "queue_wait": _("Waiting in the queue"),
+        "model_load": _("Loading the model"),
+        "inference": _("Drawing"),
+        "saving": _("Saving"),
+    }
     return {
         "generation": generation,
         "breed": get_breed(generation.breed) if is_breed(generation.breed) else None,
@@ -256,7 +267,7 @@ def generation_status(request, pk):
 @login_required
 @require_GET
 def generation_preview(request, pk):
-    from transform.preview_store import load_preview
+    from gallery.generations.preview_store import load_preview
 
     generation = owned(Generation, request, pk)
     data = load_preview(generation.pk) if generation.status == Generation.Status.RUNNING else None

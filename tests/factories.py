@@ -19,7 +19,10 @@ def fake_face(box=(100, 100, 300, 300)):
 
 def make_photo(owner, faces=1):
     photo = Photo(
-        owner=owner, width=512, height=512, original_name="me.jpg",
+        owner=owner,
+        width=512,
+        height=512,
+        original_name="me.jpg",
         landmarks={"version": 1, "image_size": [512, 512], "faces": [fake_face() for _ in range(faces)]},
         face_count=faces,
     )

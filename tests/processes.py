@@ -50,7 +50,11 @@ def start_worker(log_path, **env):
     log = open(log_path, "ab")
     return subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", "gpu"],
-        cwd=ROOT, env=subprocess_env(**env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=subprocess_env(**env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -70,9 +74,25 @@ def gunicorn(log_path, workers=2, **env):
     port = free_port()
     log = open(log_path, "ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "facetoanimals.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", "4", "--access-logfile", "-"],
-        cwd=ROOT, env=subprocess_env(**env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "facetoanimals.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+        ],
+        cwd=ROOT,
+        env=subprocess_env(**env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from facetoanimals.queue import get_queue
+from gallery.generations.queue import get_queue
 
 from . import sample_images
 from .processes import gunicorn, start_worker, stop, wait_until
@@ -20,7 +20,11 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "brows
 @pytest.fixture
 def site(tiny_pipeline_dir, tmp_path):
     get_queue().connection.flushdb()
-    env = {"FTA_SD_MODEL": tiny_pipeline_dir / "sd", "FTA_CONTROLNET_MODEL": tiny_pipeline_dir / "controlnet", "FTA_DEVICE": "cpu"}
+    env = {
+        "FTA_SD_MODEL": tiny_pipeline_dir / "sd",
+        "FTA_CONTROLNET_MODEL": tiny_pipeline_dir / "controlnet",
+        "FTA_DEVICE": "cpu",
+    }
     worker = start_worker(tmp_path / "worker.log", **env)
     try:
         wait_until(lambda: get_queue().connection.keys("fta:worker-alive:*"), timeout=180, what="the worker starting")
@@ -34,7 +38,8 @@ def site(tiny_pipeline_dir, tmp_path):
 def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
+            executable_path=CHROMIUM,
+            headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         yield browser
@@ -82,7 +87,9 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
         bar = page.locator("progress")
         expect(bar).to_be_visible()
         # The bar moves by itself (no reload) until it is full.
-        page.wait_for_function("() => { const b = document.querySelector('progress'); return b && b.value > 0; }", timeout=120_000)
+        page.wait_for_function(
+            "() => { const b = document.querySelector('progress'); return b && b.value > 0; }", timeout=120_000
+        )
         shot("4-progress")
         page.wait_for_function(
             "() => { const b = document.querySelector('progress'); return !b || b.value >= b.max; }", timeout=120_000

@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from tests.face_helpers import astronaut, landmark_json
-from transform.framing import (
+from transform.head_crop import (
     InvalidFace,
     crop,
     face_crop_box,
@@ -62,8 +62,14 @@ def test_framed_control_image_follows_the_crop(astronaut_face):
 
 @pytest.mark.parametrize(
     "face",
-    [{}, {"landmarks": []}, {"landmarks": [[0.5, 0.5, 0]] * 10}, {"landmarks": [[0.5, 0.5, 0]] * 478},
-     {"landmarks": [["x", 0, 0]] * 478}, {"landmarks": [[float("nan"), 0, 0]] * 478}],
+    [
+        {},
+        {"landmarks": []},
+        {"landmarks": [[0.5, 0.5, 0]] * 10},
+        {"landmarks": [[0.5, 0.5, 0]] * 478},
+        {"landmarks": [["x", 0, 0]] * 478},
+        {"landmarks": [[float("nan"), 0, 0]] * 478},
+    ],
 )
 def test_unusable_faces_are_refused(face):
     with pytest.raises(InvalidFace):

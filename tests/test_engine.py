@@ -48,8 +48,12 @@ def test_on_step_sees_every_step_and_cancel_stops_at_once(tiny_engine, face):
     seen.clear()
     with pytest.raises(GenerationCancelled):
         tiny_engine.generate(
-            astronaut(), face, GenerationParams(**FAST), "pug",
-            on_step=lambda *a: seen.append(a[0]), should_cancel=lambda: len(seen) >= 1,
+            astronaut(),
+            face,
+            GenerationParams(**FAST),
+            "pug",
+            on_step=lambda *a: seen.append(a[0]),
+            should_cancel=lambda: len(seen) >= 1,
         )
     assert seen == [1]
 
@@ -63,7 +67,7 @@ def test_control_modes_and_weight_change_the_result(tiny_engine, face):
     images = [np.asarray(generate(tiny_engine, face, control_mode=mode).image) for mode in CONTROL_MODES]
     images.append(np.asarray(generate(tiny_engine, face, controlnet_scale=0.0).image))
     for i, image in enumerate(images):
-        for other in images[i + 1:]:
+        for other in images[i + 1 :]:
             assert not np.array_equal(image, other)
 
 
@@ -82,7 +86,7 @@ def test_img2img_starts_from_the_photo_and_txt2img_only_from_its_landmarks(tiny_
 
 
 def test_unusable_face_is_refused_before_inference(tiny_engine):
-    from transform.framing import InvalidFace
+    from transform.head_crop import InvalidFace
 
     with pytest.raises(InvalidFace):
         tiny_engine.generate(astronaut(), {"landmarks": []}, GenerationParams(**FAST), "pug")

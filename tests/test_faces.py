@@ -145,7 +145,5 @@ def test_face_analysis_loads_no_generation_libraries():
         "assert len(analyze_faces(Image.fromarray(data.astronaut()))['faces']) == 1\n"
         "print(sorted({'torch', 'diffusers', 'transformers', 'controlnet_aux'} & set(sys.modules)))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO_ROOT
-    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
     assert result.stdout.strip().splitlines()[-1] == "[]"

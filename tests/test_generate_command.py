@@ -18,8 +18,25 @@ def test_generate_writes_a_png_with_readable_metadata(tiny_pipeline_dir, tmp_pat
     out, control_out, stdout = tmp_path / "dog.png", tmp_path / "control.png", io.StringIO()
 
     call_command(
-        "generate", str(photo), "--breed", "pug", "--seed", "77", "--steps", "2", "--width", "256", "--height", "256", "--landmarks", str(landmarks),
-        "--out", str(out), "--control-out", str(control_out), stdout=stdout,
+        "generate",
+        str(photo),
+        "--breed",
+        "pug",
+        "--seed",
+        "77",
+        "--steps",
+        "2",
+        "--width",
+        "256",
+        "--height",
+        "256",
+        "--landmarks",
+        str(landmarks),
+        "--out",
+        str(out),
+        "--control-out",
+        str(control_out),
+        stdout=stdout,
     )
 
     (sampler,) = ParserManager().parse(Image.open(out)).samplers

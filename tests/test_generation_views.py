@@ -72,7 +72,9 @@ class CancelAndRetryTests(TestCase):
         self.assertEqual(generation.status, "succeeded")
 
     def test_the_failure_message_is_shown_with_a_retry_button(self):
-        generation = make_generation(self.photo, status="failed", error="Something went wrong while making this dog. Please retry.")
+        generation = make_generation(
+            self.photo, status="failed", error="Something went wrong while making this dog. Please retry."
+        )
         response = self.client.get(reverse("gallery:generation", args=[generation.pk]))
         self.assertContains(response, "Something went wrong while making this dog.")
         self.assertContains(response, reverse("gallery:generation-retry", args=[generation.pk]))
@@ -129,18 +131,22 @@ class RedisDownTests(TestCase):
     def test_generate_records_the_generation_and_says_the_queue_is_busy(self):
         with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
             with self.captureOnCommitCallbacks(execute=True):
-                response = self.client.post(reverse("gallery:generate", args=[self.photo.pk]), {"face": 0, "breed": "pug"}, follow=True)
+                response = self.client.post(
+                    reverse("gallery:generate", args=[self.photo.pk]), {"face": 0, "breed": "pug"}, follow=True
+                )
             self.assertEqual(response.status_code, 200)
             self.assertContains(response, "The queue is busy right now")
             generation = Generation.objects.get()
             self.assertEqual(generation.status, "queued")
-            self.assertEqual(self.client.get(reverse("gallery:generation-status", args=[generation.pk])).json()["status"], "queued")
+            self.assertEqual(
+                self.client.get(reverse("gallery:generation-status", args=[generation.pk])).json()["status"], "queued"
+            )
 
     def test_once_redis_is_back_the_reconcile_pass_enqueues_it(self):
         from rq.job import Job
 
-        from facetoanimals.queue import get_queue
-        from transform.reconcile import ENQUEUE_GRACE, reconcile
+        from gallery.generations.queue import get_queue
+        from gallery.generations.reconcile import ENQUEUE_GRACE, reconcile
 
         with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
             with self.captureOnCommitCallbacks(execute=True):
@@ -160,7 +166,9 @@ class RedisDownTests(TestCase):
 
         from . import sample_images
 
-        response = self.client.post(reverse("gallery:upload"), {"image": SimpleUploadedFile("me.jpg", sample_images.portrait_jpeg())})
+        response = self.client.post(
+            reverse("gallery:upload"), {"image": SimpleUploadedFile("me.jpg", sample_images.portrait_jpeg())}
+        )
         self.assertEqual(response.status_code, 302)
         self.assertEqual(self.client.get(response["Location"]).status_code, 200)
         self.assertEqual(self.client.get(reverse("gallery:index")).status_code, 200)

@@ -201,7 +201,7 @@ class KoreanMessagesFromCodeTests(TestCase):
             self.assertEqual(str(too_big(12 * 2**20)), "파일이 12MB보다 커요. 더 작은 사진을 올려 주세요.")
 
     def test_job_failure_sentences_are_stored_in_english_and_translate_to_korean(self):
-        from transform.jobs import user_message
+        from gallery.generations.jobs import user_message
 
         with translation.override("ko"):
             message = user_message(RuntimeError("boom"))

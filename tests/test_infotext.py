@@ -10,8 +10,12 @@ from transform.params import GenerationParams
 def make_infotext(**changes):
     params = GenerationParams(seed=999672668, **changes)
     return build_infotext(
-        params.prompt_for("pug"), params, sd_model="stable-diffusion-v1-5/stable-diffusion-v1-5",
-        controlnet_model="CrucibleAI/ControlNetMediaPipeFace", scheduler="DDIMScheduler(a=1, b=2)", breed="pug",
+        params.prompt_for("pug"),
+        params,
+        sd_model="stable-diffusion-v1-5/stable-diffusion-v1-5",
+        controlnet_model="CrucibleAI/ControlNetMediaPipeFace",
+        scheduler="DDIMScheduler(a=1, b=2)",
+        breed="pug",
     )
 
 
@@ -20,8 +24,9 @@ def test_infotext_lines_follow_a1111():
     assert prompt == "dog, close up, (face portrait:1.1), front face, pug"
     assert negative.startswith("Negative prompt: human, person")
     assert pairs.startswith("Steps: 20, Sampler: DPM++ 2S a, CFG scale: 7, Seed: 999672668, Size: 512x512, ")
-    assert ('ControlNet 0: "Module: mediapipe_face, Model: ControlNetMediaPipeFace, Weight: 1.25, '
-            'Resize Mode: Crop and Resize, ') in pairs
+    assert (
+        'ControlNet 0: "Module: mediapipe_face, Model: ControlNetMediaPipeFace, Weight: 1.25, Resize Mode: Crop and Resize, '
+    ) in pairs
     assert 'Control Mode: ControlNet is more important"' in pairs
     assert 'Scheduler: "DDIMScheduler(a=1, b=2)"' in pairs
     assert "Denoising strength" not in pairs

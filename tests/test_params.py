@@ -42,14 +42,35 @@ def test_recorded_scheduler_is_ignored_on_the_way_back_in():
 
 def test_every_invalid_field_gets_its_own_message():
     with pytest.raises(InvalidParams) as caught:
-        GenerationParams.from_dict({
-            "steps": 0, "cfg_scale": "x", "seed": 2**32, "width": 300, "height": 1024, "controlnet_scale": 3,
-            "sampler": "Heun", "control_mode": "Loud", "mode": "inpaint", "strength": 2,
-            "prompt_template": "a dog", "colour": "red",
-        })
+        GenerationParams.from_dict(
+            {
+                "steps": 0,
+                "cfg_scale": "x",
+                "seed": 2**32,
+                "width": 300,
+                "height": 1024,
+                "controlnet_scale": 3,
+                "sampler": "Heun",
+                "control_mode": "Loud",
+                "mode": "inpaint",
+                "strength": 2,
+                "prompt_template": "a dog",
+                "colour": "red",
+            }
+        )
     assert set(caught.value.errors) == {
-        "steps", "cfg_scale", "seed", "width", "height", "controlnet_scale", "sampler", "control_mode",
-        "mode", "strength", "prompt_template", "colour",
+        "steps",
+        "cfg_scale",
+        "seed",
+        "width",
+        "height",
+        "controlnet_scale",
+        "sampler",
+        "control_mode",
+        "mode",
+        "strength",
+        "prompt_template",
+        "colour",
     }
     assert "multiple of 64" in caught.value.errors["width"]
 

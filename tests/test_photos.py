@@ -115,8 +115,10 @@ class PhotoPrivacyTests(TestCase):
         self.client.force_login(self.owner)
         self.client.post(reverse("gallery:upload"), {"image": SimpleUploadedFile("me.jpg", samples.portrait_jpeg())})
         self.photo = Photo.objects.get()
-        self.urls = [reverse(name, args=[self.photo.pk]) for name in
-                     ("gallery:photo", "gallery:photo-landmarks", "gallery:photo-image", "gallery:photo-thumbnail")]
+        self.urls = [
+            reverse(name, args=[self.photo.pk])
+            for name in ("gallery:photo", "gallery:photo-landmarks", "gallery:photo-image", "gallery:photo-thumbnail")
+        ]
 
     def test_another_user_gets_404_everywhere_and_cannot_delete(self):
         self.client.force_login(make_user("stranger"))

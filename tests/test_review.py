@@ -21,8 +21,13 @@ def finished(photo, **fields):
 class AdminAccessTests(TestCase):
     def test_non_staff_users_reach_no_admin_or_review_url(self):
         self.client.force_login(make_user())
-        for name in ("admin:index", "admin:gallery_generation_changelist", "admin:gallery_generation_review",
-                     "admin:gallery_photo_changelist", "django_rq:home"):
+        for name in (
+            "admin:index",
+            "admin:gallery_generation_changelist",
+            "admin:gallery_generation_review",
+            "admin:gallery_photo_changelist",
+            "django_rq:home",
+        ):
             with self.subTest(name):
                 response = self.client.get(reverse(name))
                 self.assertEqual(response.status_code, 302)
@@ -91,7 +96,9 @@ class ReviewTests(TestCase):
         self.assertEqual(Generation.objects.get(pk=second.pk).review_note, "blurry")
 
     def test_the_change_page_shows_parameters_and_traceback(self):
-        generation = make_generation(self.photo, status="failed", traceback="Traceback: boom", params={"steps": 20, "sampler": "Euler a"})
+        generation = make_generation(
+            self.photo, status="failed", traceback="Traceback: boom", params={"steps": 20, "sampler": "Euler a"}
+        )
         response = self.client.get(reverse("admin:gallery_generation_change", args=[generation.pk]))
         self.assertContains(response, "Euler a")
         self.assertContains(response, "Traceback: boom")

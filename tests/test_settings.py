@@ -12,13 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_python(code, **env):
     full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "facetoanimals.settings", **env}
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120)
 
 
 def manage(*args, **env):
-    return run_python(f"import sys; sys.argv = {['manage.py', *args]!r}; import runpy; runpy.run_path('manage.py', run_name='__main__')", **env)
+    return run_python(
+        f"import sys; sys.argv = {['manage.py', *args]!r}; import runpy; runpy.run_path('manage.py', run_name='__main__')", **env
+    )
 
 
 class ProductionSettingsTests(SimpleTestCase):
@@ -27,8 +27,14 @@ class ProductionSettingsTests(SimpleTestCase):
         for https in ("0", "1"):
             with self.subTest(FTA_HTTPS=https):
                 result = manage(
-                    "check", "--deploy", "--fail-level", "WARNING",
-                    DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secret, FTA_HTTPS=https, FTA_ENV="production",
+                    "check",
+                    "--deploy",
+                    "--fail-level",
+                    "WARNING",
+                    DJANGO_DEBUG="0",
+                    DJANGO_SECRET_KEY=secret,
+                    FTA_HTTPS=https,
+                    FTA_ENV="production",
                 )
                 self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
@@ -43,7 +49,11 @@ class ProductionSettingsTests(SimpleTestCase):
     def test_a_missing_secret_key_in_production_stops_start_up_with_one_line(self):
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
         result = subprocess.run(
-            [sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+            [sys.executable, "manage.py", "check"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
             env={**env, "FTA_ENV": "production", "DJANGO_SETTINGS_MODULE": "facetoanimals.settings"},
         )
         self.assertEqual(result.returncode, 1)

@@ -162,8 +162,10 @@ def test_top_breed_survives_landmark_jitter(astronaut, landmarks, features):
         ranking = [entry["slug"] for entry in suggest_for_face(astronaut, {"landmarks": noisy.tolist()}, top=3)]
         kept += ranking[0] == expected
         in_top_three += expected in ranking
-    print(f"\nunder ±1% landmark jitter the top breed {expected} stayed first in {kept}/{trials} trials "
-          f"({kept / trials:.1%}) and in the top three in {in_top_three}/{trials}")
+    print(
+        f"\nunder ±1% landmark jitter the top breed {expected} stayed first in {kept}/{trials} trials "
+        f"({kept / trials:.1%}) and in the top three in {in_top_three}/{trials}"
+    )
     # The astronaut is close to average, so beagle and shiba-inu are near-tied: measured 80 % (160/200).
     assert kept / trials >= 0.75
     assert in_top_three / trials >= 0.95

@@ -87,7 +87,14 @@ class UrlAccessTests(TestCase):
         app_names = {n for n in get_resolver().reverse_dict if isinstance(n, str)}
         app_names |= {f"gallery:{n}" for n in get_resolver().namespace_dict["gallery"][1].reverse_dict if isinstance(n, str)}
         # Covered elsewhere: the reset flow (test_accounts), showcase images (test_review), Django's set_language.
-        skipped = {"password_change_done", "password_reset_done", "password_reset_confirm", "password_reset_complete",
-                   "set_language", "showcase-image", "showcase-thumbnail"}
+        skipped = {
+            "password_change_done",
+            "password_reset_done",
+            "password_reset_confirm",
+            "password_reset_complete",
+            "set_language",
+            "showcase-image",
+            "showcase-thumbnail",
+        }
         covered = {row[0] for row in TABLE}
         self.assertEqual(app_names - covered - skipped, set())

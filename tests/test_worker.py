@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from facetoanimals.queue import get_queue
+from gallery.generations.preview_store import load_preview
+from gallery.generations.queue import get_queue
 from gallery.models import Generation
 from transform.params import GenerationParams
-from transform.preview_store import load_preview
 
 from .factories import make_uploaded_photo
 from .processes import start_worker, stop, wait_until

@@ -36,9 +36,7 @@ class Breed:
 @lru_cache(maxsize=1)
 def _catalogue():
     entries = json.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))["breeds"]
-    return {
-        e["slug"]: Breed(e["slug"], e["en"], e["ko"], e["prompt"], tuple(e["coats"])) for e in entries
-    }
+    return {e["slug"]: Breed(e["slug"], e["en"], e["ko"], e["prompt"], tuple(e["coats"])) for e in entries}
 
 
 def all_breeds():

@@ -10,7 +10,7 @@ from controlnet_aux.mediapipe_face import mediapipe_face_common as annotator
 from mediapipe.framework.formats import landmark_pb2
 from PIL import Image
 
-from transform.framing import face_landmarks, landmarks_in_box
+from transform.head_crop import face_landmarks, landmarks_in_box
 
 PUPIL_HALF_WIDTH = 2
 

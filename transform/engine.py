@@ -9,7 +9,7 @@ from diffusers import StableDiffusionControlNetImg2ImgPipeline
 from django.conf import settings
 from PIL import Image
 
-from transform import framing
+from transform import head_crop
 from transform.breeds import get_breed
 from transform.control import control_image
 from transform.infotext import build_infotext, png_bytes
@@ -66,7 +66,7 @@ class Engine:
     def generate(self, photo, face, params, breed_slug, coat=None, on_step=None, should_cancel=None):
         """One dog portrait of `face` (one face of the landmark JSON) in `photo` (PIL RGB).
 
-        Raises framing.InvalidFace for unusable landmarks, KeyError for an unknown breed,
+        Raises head_crop.InvalidFace for unusable landmarks, KeyError for an unknown breed,
         GenerationCancelled when should_cancel() returns true, pipeline.ModelNotAvailable for missing weights.
         """
         started = time.perf_counter()
@@ -75,8 +75,8 @@ class Engine:
         prompt = params.prompt_for(get_breed(breed_slug).prompt_fragment(coat))
 
         size = (params.width, params.height)
-        box = framing.face_crop_box(face, photo.size, aspect=params.width / params.height)
-        face_crop = framing.crop(photo, box, size)
+        box = head_crop.face_crop_box(face, photo.size, aspect=params.width / params.height)
+        face_crop = head_crop.crop(photo, box, size)
         control = control_image(face, photo.size, box, size)
         timings["prepare"] = time.perf_counter() - started - timings["model_load"]
 
@@ -88,15 +88,25 @@ class Engine:
         encode_started = time.perf_counter()
         scheduler = describe_scheduler(params.sampler)
         infotext = build_infotext(
-            prompt, params, sd_model=self.sd_model, controlnet_model=self.controlnet_model,
-            scheduler=scheduler, breed=breed_slug,
+            prompt,
+            params,
+            sd_model=self.sd_model,
+            controlnet_model=self.controlnet_model,
+            scheduler=scheduler,
+            breed=breed_slug,
         )
         png = png_bytes(image, infotext)
         timings["encode"] = time.perf_counter() - encode_started
         timings["total"] = time.perf_counter() - started
         return GenerationResult(
-            image=image, png=png, control_image=control, face_crop=face_crop, seed=params.seed,
-            infotext=infotext, params={**params.to_dict(), "scheduler": scheduler}, timings=timings,
+            image=image,
+            png=png,
+            control_image=control,
+            face_crop=face_crop,
+            seed=params.seed,
+            infotext=infotext,
+            params={**params.to_dict(), "scheduler": scheduler},
+            timings=timings,
         )
 
     def render(self, prompt, params, control, init_image=None, num_images=1, on_step=None, should_cancel=None):

@@ -30,6 +30,7 @@ NOSE_BRIDGE, NOSE_TIP = 168, 1
 NOSE_WINGS = ((48, 278), (64, 294))
 MOUTH_CORNERS = (61, 291)
 
+
 def face_features(landmarks, image_size, image=None):
     """A dict of named measurements; with the PIL image, also `hair_colour` and `hair_amount`."""
     frame = FaceFrame(landmarks, image_size)

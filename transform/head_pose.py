@@ -12,10 +12,10 @@ import math
 
 import numpy as np
 
+from .face_frame import CHIN, FOREHEAD_TOP
+
 # (subject's right, subject's left) landmark pairs: outer and inner eye corners, cheeks, mouth corners.
 MIRRORED_PAIRS = [(33, 263), (133, 362), (234, 454), (61, 291)]
-CHIN = 152
-FOREHEAD = 10
 STRONG_PROFILE_YAW = 35.0
 
 
@@ -23,7 +23,7 @@ def head_pose(points):
     """points: (N, 3) landmarks in one unit on every axis (pixels), x right, y down, z away."""
     right, left = zip(*MIRRORED_PAIRS)
     leftward = unit((points[list(left)] - points[list(right)]).mean(axis=0))
-    upward = points[FOREHEAD] - points[CHIN]
+    upward = points[FOREHEAD_TOP] - points[CHIN]
     upward = unit(upward - upward.dot(leftward) * leftward)
     # With y pointing down, left x up is the direction the face looks, towards the camera (z < 0).
     forward = np.cross(leftward, upward)

@@ -69,7 +69,7 @@ def _leading_space(text):
 
 
 def _trailing_space(text):
-    return text[len(text.rstrip()):]
+    return text[len(text.rstrip()) :]
 
 
 def encode_prompts(pipeline, prompt, negative_prompt):

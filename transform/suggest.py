@@ -1,4 +1,4 @@
-""""Which dog am I?": a deterministic, explainable breed ranking from face measurements.
+""" "Which dog am I?": a deterministic, explainable breed ranking from face measurements.
 
 The whole scoring table lives in data/breed_traits.json (explained in docs/BREEDS.md); this module
 only applies it. Safe to import in the web process.
@@ -32,8 +32,7 @@ def suggest_for_face(image, face, top=5):
 
 def suggestions_with_coats(features, top=5):
     return [
-        {**entry, "coat": coat_for_hair(entry["slug"], features.get("hair_colour"))}
-        for entry in suggest_breeds(features, top)
+        {**entry, "coat": coat_for_hair(entry["slug"], features.get("hair_colour"))} for entry in suggest_breeds(features, top)
     ]
 
 

@@ -35,8 +35,9 @@ def write_tiny_pipeline(directory):
     with tempfile.TemporaryDirectory() as vocab_dir:
         tokenizer = _tokenizer(Path(vocab_dir))
     torch.manual_seed(SEED)
-    unet = UNet2DConditionModel(**_unet_shape(), sample_size=IMAGE_SIZE // 8, out_channels=4,
-                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"))
+    unet = UNet2DConditionModel(
+        **_unet_shape(), sample_size=IMAGE_SIZE // 8, out_channels=4, up_block_types=("CrossAttnUpBlock2D", "UpBlock2D")
+    )
     torch.manual_seed(SEED + 1)
     controlnet = ControlNetModel(**_unet_shape(), conditioning_embedding_out_channels=(8, 8, 16, 16))
     # A fresh ControlNet's output convolutions are zero (no effect at all); give them weights so the
@@ -73,12 +74,23 @@ def write_tiny_pipeline(directory):
     )
     # Stable Diffusion 1.5's own scheduler configuration; the engine swaps in the requested sampler.
     scheduler = PNDMScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", num_train_timesteps=1000,
-        set_alpha_to_one=False, skip_prk_steps=True, steps_offset=1,
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        num_train_timesteps=1000,
+        set_alpha_to_one=False,
+        skip_prk_steps=True,
+        steps_offset=1,
     )
     pipeline = StableDiffusionPipeline(
-        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
-        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
     )
     pipeline.save_pretrained(sd_dir)
     controlnet.save_pretrained(controlnet_dir)
@@ -102,5 +114,12 @@ def _tokenizer(directory):
     vocab_path, merges_path = directory / "vocab.json", directory / "merges.txt"
     vocab_path.write_text(json.dumps({token: i for i, token in enumerate(tokens)}), encoding="utf-8")
     merges_path.write_text("#version: 0.2\n", encoding="utf-8")
-    return CLIPTokenizer(str(vocab_path), str(merges_path), model_max_length=77,
-                         bos_token=START_TOKEN, eos_token=END_TOKEN, unk_token=END_TOKEN, pad_token=END_TOKEN)
+    return CLIPTokenizer(
+        str(vocab_path),
+        str(merges_path),
+        model_max_length=77,
+        bos_token=START_TOKEN,
+        eos_token=END_TOKEN,
+        unk_token=END_TOKEN,
+        pad_token=END_TOKEN,
+    )

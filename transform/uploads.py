@@ -114,8 +114,7 @@ def check_dimensions(size, max_pixels, min_side):
         )
     if min(width, height) < min_side:
         raise UploadRejected(
-            gettext("This photo is too small; it must be at least %(pixels)d pixels on each side.")
-            % {"pixels": min_side},
+            gettext("This photo is too small; it must be at least %(pixels)d pixels on each side.") % {"pixels": min_side},
             "too_small",
         )
 

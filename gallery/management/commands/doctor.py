@@ -25,7 +25,7 @@ def check_database():
 
 
 def check_redis():
-    from facetoanimals.queue import get_queue
+    from gallery.generations.queue import get_queue
 
     queue = get_queue()
     try:

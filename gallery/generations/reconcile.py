@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop as _
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from facetoanimals.queue import enqueue_generation, get_queue
+from gallery.generations.queue import enqueue_generation, get_queue
 from gallery.models import Generation
 
 # A generation whose worker died is run again once; the second loss fails it.

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from transform.reconcile import reconcile
+from gallery.generations.reconcile import reconcile
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 
 QUEUE_NAME = "gpu"
-JOB_FUNCTION = "transform.jobs.run_generation"
+JOB_FUNCTION = "gallery.generations.jobs.run_generation"
 log = logging.getLogger(__name__)
 
 
@@ -31,7 +31,7 @@ def enqueue_generation(generation):
     """Give the generation a fresh job id and put it on the queue once the transaction commits.
 
     If Redis is unreachable the generation simply stays queued in the database: the reconcile pass
-    (transform.reconcile) enqueues it when Redis answers again. Returns the job id.
+    (gallery.generations.reconcile) enqueues it when Redis answers again. Returns the job id.
     """
     job_id = f"{generation.pk}-{uuid.uuid4().hex[:8]}"
     type(generation).objects.filter(pk=generation.pk).update(job_id=job_id, enqueued_at=timezone.now())

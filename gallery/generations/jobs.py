@@ -20,9 +20,9 @@ from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
 from gallery.models import Generation, delete_stored
+from transform.uploads import make_thumbnail
 
 from .preview_store import store_preview
-from .uploads import make_thumbnail
 
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 # At most this many database writes per second for progress: the status endpoint polls it.
@@ -37,7 +37,7 @@ def get_engine():
     """The process's one engine: loaded on first use and kept for every later job."""
     global _engine
     if _engine is None:
-        from .engine import Engine
+        from transform.engine import Engine
 
         _engine = Engine()
     return _engine
@@ -62,7 +62,7 @@ class ProgressReporter:
         self.cancel_requested = rows.filter(cancel_requested=True).exists()
         if latents is not None and now - self.last_preview >= PREVIEW_INTERVAL_SECONDS:
             self.last_preview = now
-            from .engine import latent_preview
+            from transform.engine import latent_preview
 
             store_preview(self.generation_id, latent_preview(latents))
 
@@ -74,9 +74,9 @@ def run_generation(generation_id):
     """The RQ job. Returns the final status; never raises for a failed generation."""
     job = get_current_job()
     started = timezone.now()
-    claimed = Generation.objects.filter(
-        pk=generation_id, status=Generation.Status.QUEUED, job_id=job.id if job else ""
-    ).update(status=Generation.Status.RUNNING, started_at=started, attempts=F("attempts") + 1, worker_name=WORKER_NAME, step=0)
+    claimed = Generation.objects.filter(pk=generation_id, status=Generation.Status.QUEUED, job_id=job.id if job else "").update(
+        status=Generation.Status.RUNNING, started_at=started, attempts=F("attempts") + 1, worker_name=WORKER_NAME, step=0
+    )
     if not claimed:
         # Cancelled while queued, or a stale job for a generation that was re-queued under a new job id.
         log.info("Generation %s is not waiting for job %s: skipped", generation_id, job and job.id)
@@ -92,7 +92,7 @@ def run_generation(generation_id):
 
 
 def generate(generation, timings):
-    from .params import GenerationParams
+    from transform.params import GenerationParams
 
     engine = get_engine()
     params = GenerationParams.from_dict(generation.params)
@@ -159,7 +159,7 @@ def png_bytes(image):
 
 
 def finish_unsuccessfully(generation, exc, timings):
-    from .engine import GenerationCancelled
+    from transform.engine import GenerationCancelled
 
     if isinstance(exc, GenerationCancelled):
         status, message, trace = Generation.Status.CANCELLED, "", ""
@@ -174,7 +174,7 @@ def finish_unsuccessfully(generation, exc, timings):
 
 def user_message(exc):
     """A sentence for the owner (stored untranslated, translated when shown); details stay in the traceback."""
-    from .pipeline import ModelNotAvailable
+    from transform.pipeline import ModelNotAvailable
 
     if isinstance(exc, JobTimeoutException):
         return _("This dog took too long to make, so we stopped it. Retry, perhaps with fewer steps.")
@@ -183,5 +183,3 @@ def user_message(exc):
     if is_out_of_memory(exc):
         return _("The generator ran out of memory for this size. Retry with a smaller size.")
     return _("Something went wrong while making this dog. Please retry.")
-
-

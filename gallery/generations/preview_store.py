@@ -4,12 +4,14 @@ import io
 
 from redis.exceptions import RedisError
 
-from facetoanimals.queue import get_queue
+from gallery.generations.queue import get_queue
 
 PREVIEW_TTL_SECONDS = 600
 
+
 def preview_key(generation_id):
     return f"fta:preview:{generation_id}"
+
 
 def store_preview(generation_id, image):
     """Best effort: a preview lost to a Redis hiccup must not fail the generation."""
@@ -20,7 +22,7 @@ def store_preview(generation_id, image):
     except RedisError:
         pass
 
+
 def load_preview(generation_id):
     """The latest preview as WebP bytes, or None."""
     return get_queue().connection.get(preview_key(generation_id))
-

@@ -33,7 +33,7 @@ class PipelineWorker(SimpleWorker):
             self._stop_heartbeat.set()
 
     def _preload(self):
-        from .pipeline import ModelNotAvailable
+        from transform.pipeline import ModelNotAvailable
 
         try:
             jobs.get_engine().load()

@@ -22,8 +22,7 @@ def generation_limit_message(user, wanted=1):
     active = Generation.objects.filter(owner=user, status__in=Generation.ACTIVE_STATUSES).count()
     if active + wanted > settings.FTA_MAX_ACTIVE_GENERATIONS:
         return _(
-            "You already have %(active)d dogs waiting or in the making (at most %(max)d at once). "
-            "Please wait for some to finish."
+            "You already have %(active)d dogs waiting or in the making (at most %(max)d at once). Please wait for some to finish."
         ) % {"active": active, "max": settings.FTA_MAX_ACTIVE_GENERATIONS}
     since = timezone.now() - timedelta(hours=1)
     recent = Generation.objects.filter(owner=user, created_at__gte=since).count()

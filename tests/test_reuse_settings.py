@@ -44,6 +44,16 @@ FORGE_IMG2IMG = (
     'ControlNet 1: "Module: depth, Model: control_depth, Weight: 0.5", Version: f0.0.17v1.8.0rc'
 )
 
+# A1111 1.9: "Schedule type", VAE keys and a LoRA and embeddings from a LCM setup.
+A1111_LCM = (
+    "1girl on stage, <lora:LCM_15:1>\n"
+    "Negative prompt: badhandv4,\n"
+    "Steps: 6, Sampler: LCM, Schedule type: Automatic, CFG scale: 1.5, Seed: 3748719078, Size: 768x1024, "
+    "Model hash: 19bbe9faa4, Model: fantasticmix_k2, VAE hash: 07af11b95c, VAE: vae-ft-mse-840000-ema-pruned.safetensors, "
+    'Clip skip: 2, Lora hashes: "LCM_15: aaebf6360f7d", TI hashes: "badhandv4: 5e40d722fc3d", '
+    "Downcast alphas_cumprod: True, Version: v1.9.4"
+)
+
 
 def test_the_prompt_and_a_negative_prompt_over_two_lines_are_split_like_a1111():
     infotext = parse_infotext(A1111_HIRES)
@@ -109,6 +119,29 @@ def test_forge_schedule_type_img2img_and_other_units_are_understood():
         "controlnet_module",
         "extra_controlnet_unit",
     )
+
+
+def test_an_unoffered_sampler_and_sizes_out_of_range_are_listed_and_the_rest_kept():
+    reused = reuse_settings(A1111_LCM)
+    assert (reused.params["steps"], reused.params["cfg_scale"], reused.params["seed"]) == (6, 1.5, 3748719078)
+    assert "width" not in reused.params and "height" not in reused.params  # a size is taken whole or not at all
+    assert reused.ignored == [
+        ("Sampler", "sampler"),
+        ("Size", "invalid"),
+        ("Model hash", "model"),
+        ("Model", "model"),
+        ("VAE hash", "model"),
+        ("VAE", "model"),
+        ("Clip skip", "unsupported"),
+        ("Lora hashes", "lora"),
+        ("TI hashes", "embedding"),
+        ("Downcast alphas_cumprod", "unsupported"),
+    ]
+
+
+def test_a_schedule_type_other_than_automatic_or_karras_is_listed():
+    reused = reuse_settings("a pug\nSteps: 20, Sampler: Euler, Schedule type: Exponential, CFG scale: 7")
+    assert (reused.params["sampler"], reused.ignored) == ("Euler", [("Schedule type", "sampler")])
 
 
 def png_with_text(chunk_kind, text):

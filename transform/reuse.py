@@ -61,12 +61,7 @@ def reuse_settings(text):
     if "Sampler" in pairs:
         _sampler(reused, pairs.pop("Sampler"), pairs.pop("Schedule type", ""))
     if "Size" in pairs:
-        size = SIZE.match(pairs.pop("Size").strip())
-        if size:
-            reused.take("width", "Size", size[1])
-            reused.take("height", "Size", size[2])
-        else:
-            reused.ignored.append(("Size", INVALID))
+        _size(reused, pairs.pop("Size"))
     hires = any(key.startswith("Hires ") for key in pairs)
     if "Denoising strength" in pairs and not hires:
         reused.params["mode"] = "img2img"
@@ -126,12 +121,28 @@ def prompt_template(prompt, breed_slug=None):
 
 
 def _sampler(reused, name, schedule):
+    """A1111 1.9+ and Forge name the schedule apart: "DPM++ 2M" + "Karras" is our "DPM++ 2M Karras"."""
     if schedule.lower() == "karras" and not name.endswith("Karras"):
         name = f"{name} Karras"
+    elif schedule and schedule.lower() != "automatic":
+        reused.ignored.append(("Schedule type", SAMPLER))
     if name in params.SAMPLER_NAMES:
         reused.params["sampler"] = name
     else:
         reused.ignored.append(("Sampler", SAMPLER))
+
+
+def _size(reused, text):
+    """Both sides or neither: half a size would give a picture of a shape nobody asked for."""
+    size = SIZE.match(text.strip())
+    try:
+        if not size:
+            raise ValueError("not WIDTHxHEIGHT")
+        width, height = params.check_value("width", size[1]), params.check_value("height", size[2])
+    except ValueError:
+        reused.ignored.append(("Size", INVALID))
+    else:
+        reused.params.update(width=width, height=height)
 
 
 def _controlnet_unit(reused, key, unit, ours):

@@ -341,7 +341,8 @@ def generation_star(request, pk):
     generation = owned(Generation, request, pk)
     wanted = request.POST.get("starred")
     generation.starred = wanted == "1" if wanted in ("0", "1") else not generation.starred
-    generation.save(update_fields=["starred"])
+    if not Generation.objects.filter(pk=generation.pk).update(starred=generation.starred):
+        raise Http404  # deleted meanwhile
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"starred": generation.starred})
     back = request.POST.get("next", "")

@@ -221,6 +221,23 @@ class ParamsFromPngTests(TestCase):
         self.client.logout()
         self.assertEqual(self.client.post(self.url, {"png": png_upload()}).status_code, 302)
 
+    def test_without_javascript_the_photo_page_comes_back_with_the_form_filled(self):
+        photo = make_photo(self.user)
+        response = self.client.post(self.url, {"png": png_upload(), "photo": str(photo.pk)})
+        form = response.context["form"]
+        self.assertEqual((form["steps"].value(), form["breed"].value(), form["seed"].value()), (23, "beagle", 77))
+        self.assertContains(response, "The form is filled with the settings from this PNG.")
+        self.assertContains(response, "Left out: Lora hashes. LoRA models are not offered here.")
+
+    def test_without_javascript_a_refusal_is_shown_on_the_photo_page(self):
+        photo = make_photo(self.user)
+        response = self.client.post(self.url, {"png": SimpleUploadedFile("x.png", b"nope"), "photo": str(photo.pk)})
+        self.assertContains(response, "This file is not a PNG image.", status_code=400)
+
+    def test_another_users_photo_answers_404(self):
+        theirs = make_photo(make_user("joon"))
+        self.assertEqual(self.client.post(self.url, {"png": png_upload(), "photo": str(theirs.pk)}).status_code, 404)
+
     def test_the_photo_page_offers_the_png_drop(self):
         response = self.client.get(reverse("gallery:photo", args=[make_photo(self.user).pk]))
         self.assertContains(response, f'data-url="{self.url}"')

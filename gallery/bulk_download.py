@@ -31,9 +31,11 @@ class ChunkSink(io.RawIOBase):
         self.chunks.append(bytes(data))
         return len(data)
 
-    def take(self):
-        data, self.chunks = b"".join(self.chunks), []
-        return data
+    def drain(self):
+        """What has piled up, as one chunk; nothing at all when nothing has (an empty chunk ends some streams)."""
+        if self.chunks:
+            data, self.chunks = b"".join(self.chunks), []
+            yield data
 
 
 def zip_name(generation):
@@ -69,12 +71,12 @@ def stream_dogs_zip(generations):
             with source, archive.open(name, "w") as target:
                 while chunk := source.read(CHUNK_BYTES):
                     target.write(chunk)
-                    yield sink.take()
+                    yield from sink.drain()
             rows.append(csv_row(name, generation))
         table = io.StringIO()
         csv.writer(table).writerows([CSV_COLUMNS, *rows])
         archive.writestr("parameters.csv", table.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
-    yield sink.take()
+    yield from sink.drain()
 
 
 def chosen_generations(request):

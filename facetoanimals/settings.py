@@ -249,6 +249,8 @@ FTA_SAFETY_CHECKER = env_bool("FTA_SAFETY_CHECKER")
 FTA_UPLOAD_MAX_BYTES = env_int("FTA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 FTA_UPLOAD_MAX_PIXELS = env_int("FTA_UPLOAD_MAX_PIXELS", 40_000_000)
 FTA_UPLOAD_MIN_SIDE = env_int("FTA_UPLOAD_MIN_SIDE", 64)
+# A PNG read for its A1111 settings on the generate form (never stored); at most FTA_UPLOAD_MAX_BYTES.
+FTA_PARAMS_PNG_MAX_BYTES = env_int("FTA_PARAMS_PNG_MAX_BYTES", 10 * 1024 * 1024)
 FILE_UPLOAD_HANDLERS = [
     "gallery.upload_size.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from gallery import account_views, showcase, views
+from gallery import account_views, share_links, showcase, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -29,6 +29,8 @@ urlpatterns = [
     path("showcase/", showcase.showcase, name="showcase"),
     path("showcase/<uuid:pk>/dog.png", showcase.showcase_image, {"kind": "result"}, name="showcase-image"),
     path("showcase/<uuid:pk>/thumb.webp", showcase.showcase_image, {"kind": "thumb"}, name="showcase-thumbnail"),
+    path("d/<str:token>/", share_links.dog_link, name="dog-link"),
+    path("d/<str:token>/dog.png", share_links.dog_link_image, name="dog-link-image"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("gallery.urls")),
     path("admin/rq/", include("django_rq.urls")),

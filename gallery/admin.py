@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import Generation, Photo
+from .models import Generation, Photo, ShareLink
 
 
 def thumbnail(url_name, obj, alt, size=72):
@@ -246,3 +246,27 @@ class UsageUserAdmin(UserAdmin):
     @admin.display(description=_("Generations"), ordering="generation_total")
     def generation_count(self, obj):
         return obj.generation_total
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    """Owners' unlisted links; staff disable any of them here (the link then answers 404)."""
+
+    list_display = ("token", "generation", "owner", "created_at", "disabled")
+    list_filter = ("disabled",)
+    list_editable = ("disabled",)
+    list_select_related = ("generation__owner",)
+    search_fields = ("token", "generation__owner__username")
+    readonly_fields = ("token", "generation", "created_at")
+    actions = ("disable",)
+
+    @admin.display(description=_("Owner"))
+    def owner(self, link):
+        return link.generation.owner
+
+    @admin.action(description=_("Disable the selected links"))
+    def disable(self, request, queryset):
+        queryset.update(disabled=True)
+
+    def has_add_permission(self, request):
+        return False

@@ -46,6 +46,7 @@ def export_user_data(user):
                     "created": generation.created_at.isoformat(),
                     "review_state": generation.review_state,
                     "shared": generation.shared,
+                    "starred": generation.starred,
                 }
             )
         account = {"username": user.username, "email": user.email, "joined": user.date_joined.isoformat()}

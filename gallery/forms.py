@@ -95,6 +95,8 @@ class GenerateForm(forms.Form):
 
     AUTO = "auto"
     PARAM_FIELDS = (
+        "prompt_template",
+        "negative_prompt",
         "seed",
         "steps",
         "cfg_scale",
@@ -111,6 +113,18 @@ class GenerateForm(forms.Form):
 
     face = forms.TypedChoiceField(label=_("Face"), coerce=int, widget=forms.RadioSelect)
     breed = forms.ChoiceField(label=_("Breed"), widget=forms.RadioSelect)
+    prompt_template = forms.CharField(
+        label=_("Prompt"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Write {breed} where the breed goes."),
+    )
+    negative_prompt = forms.CharField(
+        label=_("Negative prompt"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What the picture should not show."),
+    )
     count = forms.TypedChoiceField(label=_("How many"), coerce=int, choices=[(1, "1"), (4, "4")], initial=1, required=False)
     seed = forms.IntegerField(
         label=_("Seed"),
@@ -193,6 +207,8 @@ class GenerateForm(forms.Form):
         data["breed_slug"] = breed
         data["coat"] = coat_for_hair(breed, face.get("hair")) or ""
         given = {name: data[name] for name in self.PARAM_FIELDS if data.get(name) not in (None, "")}
+        if "negative_prompt" in self.data:  # sent empty: no negative prompt at all (absent: the recipe's)
+            given["negative_prompt"] = data["negative_prompt"]
         try:
             data["params"] = GenerationParams.from_dict(given)
         except InvalidParams as exc:

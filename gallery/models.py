@@ -1,4 +1,5 @@
 import dataclasses
+import secrets
 import uuid
 
 from django.conf import settings
@@ -157,6 +158,8 @@ class Generation(models.Model):
     review_note = models.CharField(max_length=500, blank=True)
     shared = models.BooleanField(default=False, help_text="The owner agrees to show it on the public showcase.")
     show_username = models.BooleanField(default=False)
+    # A favourite: filterable in the gallery and never removed by any clean-up.
+    starred = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -264,3 +267,22 @@ class Generation(models.Model):
             return None
         ahead = Generation.objects.filter(status=self.Status.QUEUED, enqueued_at__lt=self.enqueued_at)
         return ahead.count() + 1 if self.enqueued_at else None
+
+
+def new_link_token():
+    return secrets.token_urlsafe(16)
+
+
+class ShareLink(models.Model):
+    """An unlisted public link to one dog (/d/<token>/); it dies with its generation."""
+
+    token = models.CharField(max_length=32, unique=True, default=new_link_token, editable=False)
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="share_links")
+    created_at = models.DateTimeField(auto_now_add=True)
+    disabled = models.BooleanField(default=False, help_text="Set by staff: the link answers 404.")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.token

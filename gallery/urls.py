@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import bulk_download, png_params, share_links, views
 
 app_name = "gallery"
 
@@ -20,6 +20,10 @@ urlpatterns = [
     path("generations/<uuid:pk>/retry/", views.generation_retry, name="generation-retry"),
     path("generations/<uuid:pk>/delete/", views.generation_delete, name="generation-delete"),
     path("generations/<uuid:pk>/share/", views.generation_share, name="generation-share"),
+    path("gallery/download/", bulk_download.download, name="download"),
+    path("generations/params-from-png/", png_params.params_from_png, name="params-from-png"),
+    path("generations/<uuid:pk>/star/", views.generation_star, name="generation-star"),
+    path("generations/<uuid:pk>/link/", share_links.generation_link, name="generation-link"),
     path("generations/<uuid:pk>/regenerate/", views.generation_regenerate, name="generation-regenerate"),
     path("generations/<uuid:pk>/dog.png", views.generation_image, {"kind": "result"}, name="generation-result"),
     path("generations/<uuid:pk>/thumb.webp", views.generation_image, {"kind": "thumb"}, name="generation-thumbnail"),

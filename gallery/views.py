@@ -8,6 +8,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -43,13 +45,16 @@ def index(request):
     from transform.breeds import all_breeds
 
     generations = Generation.objects.filter(owner=request.user).only(
-        "id", "breed", "status", "review_state", "created_at", "thumbnail", "face_crop", "photo_id", "owner_id"
+        "id", "breed", "status", "review_state", "created_at", "thumbnail", "face_crop", "photo_id", "owner_id", "starred"
     )
     breed, status = request.GET.get("breed", ""), request.GET.get("status", "")
+    starred = "1" if request.GET.get("starred") == "1" else ""
     if breed:
         generations = generations.filter(breed=breed)
     if status in Generation.Status.values:
         generations = generations.filter(status=status)
+    if starred:
+        generations = generations.filter(starred=True)
     page = Paginator(generations, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
     photos = (
         Photo.objects.filter(owner=request.user)
@@ -62,8 +67,8 @@ def index(request):
         "photos": photos,
         "breeds": sorted((b for b in all_breeds() if b.slug in used_breeds), key=lambda b: b.name),
         "statuses": Generation.Status.choices,
-        "selected": {"breed": breed, "status": status},
-        "query": urlencode({k: v for k, v in (("breed", breed), ("status", status)) if v}),
+        "selected": {"breed": breed, "status": status, "starred": starred},
+        "query": urlencode({k: v for k, v in (("breed", breed), ("status", status), ("starred", starred)) if v}),
         "has_anything": bool(used_breeds) or bool(photos),
     }
     return render(request, "gallery/index.html", context)
@@ -229,6 +234,7 @@ def generation_context(generation):
         "breed": get_breed(generation.breed) if is_breed(generation.breed) else None,
         "queue_position": generation.queue_position(),
         "parameters": parameter_rows(generation),
+        "share_link": generation.share_links.filter(disabled=False).first(),
         "timings": [(label, generation.timings[key]) for key, label in timing_labels.items() if key in generation.timings],
     }
 
@@ -236,7 +242,6 @@ def generation_context(generation):
 def parameter_rows(generation):
     """(label, value) for every parameter, in the order the form shows them."""
     labels = {name: field.label for name, field in GenerateForm.base_fields.items()}
-    labels.update(prompt_template=_("Prompt"), negative_prompt=_("Negative prompt"))
     rows = [(_("Breed"), generation.breed_name), (_("Face"), generation.face_index + 1)]
     if generation.coat:
         rows.append((_("Coat (matched to your hair)"), generation.coat))
@@ -327,6 +332,23 @@ def generation_share(request, pk):
     if generation.shared and generation.review_state != Generation.Review.APPROVED:
         messages.info(request, _("Thanks! It will appear on the showcase once our team has approved it."))
     return redirect("gallery:generation", pk=generation.pk)
+
+
+@login_required
+@require_POST
+def generation_star(request, pk):
+    """Toggle the star (or set it with starred=1/0): JSON for scripts, otherwise back where the form was."""
+    generation = owned(Generation, request, pk)
+    wanted = request.POST.get("starred")
+    generation.starred = wanted == "1" if wanted in ("0", "1") else not generation.starred
+    if not Generation.objects.filter(pk=generation.pk).update(starred=generation.starred):
+        raise Http404  # deleted meanwhile
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"starred": generation.starred})
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("gallery:generation", args=[generation.pk])
+    return redirect(back)
 
 
 @login_required

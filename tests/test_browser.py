@@ -1,7 +1,10 @@
 """A newcomer's whole path in a real browser: Debian's Chromium driven by Playwright, against gunicorn
 and a real worker on the tiny pipeline. Screenshots of each step go to test-artifacts/browser/."""
 
+import csv
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -102,6 +105,12 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
         expect(page.get_by_role("img", name="Dog portrait: Pug")).to_be_visible()
         shot("6-gallery")
 
+        star_select_and_download_a_zip(page, tmp_path / f"{label}.zip")
+        shot("6a-starred-selected")
+        drop_the_png_on_the_generate_form(page, zipfile.ZipFile(tmp_path / f"{label}.zip"))
+        shot("6b-settings-from-png")
+        page.get_by_role("link", name="My gallery").click()
+
         page.get_by_role("button", name="한국어").click()
         expect(page.get_by_role("heading", name="내 갤러리")).to_be_visible()
         shot("7-korean")
@@ -110,3 +119,41 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
         expect(page.get_by_role("link", name="로그인").first).to_be_visible()
         shot("8-logged-out")
         page.close()
+
+
+def star_select_and_download_a_zip(page, zip_path):
+    """Star by keyboard (no reload), filter the starred, select all on the page, download the ZIP."""
+    star = page.get_by_role("button", name="Star", exact=True).first
+    star.focus()
+    page.keyboard.press("Enter")
+    expect(star).to_have_attribute("aria-pressed", "true")
+    page.get_by_label("Starred only").check()
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("img", name="Dog portrait: Pug")).to_be_visible()
+    page.get_by_label("Select all on this page").check()
+    expect(page.get_by_label("Select for download: Pug")).to_be_checked()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download selected (ZIP)").click()
+    download.value.save_as(zip_path)
+    archive = zipfile.ZipFile(zip_path)
+    assert [n.endswith(".png") for n in archive.namelist()] == [True, False]
+    assert "Steps: 12" in archive.read(archive.namelist()[0]).decode("latin-1")
+    (row,) = csv.DictReader(io.StringIO(archive.read("parameters.csv").decode()))
+    assert (row["breed"], row["sampler"], row["steps"]) == ("pug", "DPM++ 2S a", "12")
+
+
+def drop_the_png_on_the_generate_form(page, archive):
+    """Drop the downloaded dog on the photo page's generate form: its settings fill the form."""
+    page.get_by_role("link", name=re.compile("Your photo")).first.click()
+    png = list(archive.read(archive.namelist()[0]))
+    files = page.evaluate_handle(
+        """bytes => { const t = new DataTransfer();
+           t.items.add(new File([new Uint8Array(bytes)], "dog.png", {type: "image/png"})); return t; }""",
+        png,
+    )
+    page.dispatch_event("form.generate-form", "drop", {"dataTransfer": files})
+    expect(page.get_by_text("The form is filled with the settings from this PNG.")).to_be_visible()
+    expect(page.get_by_label("Steps")).to_have_value("12")
+    expect(page.get_by_label("Width")).to_have_value("256")
+    expect(page.get_by_label("Pug", exact=True)).to_be_checked()
+    expect(page.get_by_label("Prompt", exact=True)).to_have_value(re.compile(r"front face, \{breed\}$"))

@@ -39,6 +39,12 @@ TABLE = [
     ("gallery:generation-share", "generation", "post", LOGIN, 302, 404, 404),
     ("gallery:generation-regenerate", "generation", "post", LOGIN, 302, 404, 404),
     ("gallery:generation-delete", "generation", "post", LOGIN, 302, 404, 404),
+    ("gallery:generation-star", "generation", "post", LOGIN, 302, 404, 404),
+    ("gallery:generation-link", "generation", "post", LOGIN, 400, 404, 404),  # no action given
+    ("gallery:download", None, "post", LOGIN, 400, 400, 400),  # nothing chosen
+    ("gallery:params-from-png", None, "post", LOGIN, 400, 400, 400),  # no PNG sent
+    ("dog-link", "link", "get", 200, 200, 200, 200),
+    ("dog-link-image", "link", "get", 200, 200, 200, 200),
     ("account-export", None, "post", LOGIN, 200, 200, 200),
     ("admin:index", None, "get", LOGIN, LOGIN, LOGIN, 200),
     ("admin:gallery_generation_changelist", None, "get", LOGIN, LOGIN, LOGIN, 200),
@@ -69,8 +75,10 @@ class UrlAccessTests(TestCase):
         for name, arg, method, *expected in TABLE:
             for (who, user), want in zip(self.visitors.items(), expected):
                 with self.subTest(url=name, visitor=who):
-                    target = {"photo": self.photo, "generation": self.fresh_generation(), None: None}[arg]
-                    url = reverse(name, args=[target.pk] if target else [])
+                    generation = self.fresh_generation()
+                    link = generation.share_links.create()
+                    target = {"photo": self.photo, "generation": generation, "link": link, None: None}[arg]
+                    url = reverse(name, args=[getattr(target, "token", None) or target.pk] if target else [])
                     self.client.logout()
                     if user:
                         self.client.force_login(user)

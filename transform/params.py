@@ -99,6 +99,11 @@ class GenerationParams:
         return asdict(self)
 
 
+def check_value(name, value):
+    """One parameter validated on its own (ValueError with the reason); from_dict also checks them together."""
+    return _CHECKS[name](value)
+
+
 def _number(kind, low, high):
     def check(value):
         if isinstance(value, bool):

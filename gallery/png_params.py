@@ -1,0 +1,84 @@
+"""Reuse settings from any PNG that carries A1111 parameters: read, parsed and answered; never stored."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from transform import reuse
+from transform.infotext import NotAPng, read_png_parameters
+
+from .forms import GenerateForm
+from .models import Photo
+from .views import is_uuid, owned, photo_faces
+
+IGNORED_REASONS = {
+    reuse.HIRES: gettext_lazy("Hires fix is not offered here."),
+    reuse.LORA: gettext_lazy("LoRA models are not offered here."),
+    reuse.EMBEDDING: gettext_lazy("Textual inversion embeddings are not offered here."),
+    reuse.MODEL: gettext_lazy("Dogs are always drawn with our own model."),
+    reuse.SAMPLER: gettext_lazy("This sampler is not offered here."),
+    reuse.EXTRA_UNIT: gettext_lazy("Only one ControlNet unit, the face one, is used here."),
+    reuse.MODULE: gettext_lazy("Only the MediaPipe face ControlNet is used here."),
+    reuse.INVALID: gettext_lazy("The value is outside what the form allows."),
+    reuse.UNSUPPORTED: gettext_lazy("Not a setting here."),
+}
+
+
+@login_required
+@require_POST
+def params_from_png(request):
+    """JSON for the generate form's script; with a `photo` field (the form without JavaScript), that
+    photo's page with the generate form filled in."""
+    photo, photo_id = None, request.POST.get("photo")
+    if photo_id and "application/json" not in request.headers.get("Accept", ""):
+        if not is_uuid(photo_id):
+            raise Http404
+        photo = owned(Photo, request, photo_id)
+    try:
+        reused = read_upload(request)
+    except Refused as refusal:
+        if photo is None:
+            return JsonResponse({"error": refusal.message}, status=refusal.status)
+        messages.error(request, refusal.message)
+        return photo_page(request, photo, GenerateForm(photo), status=refusal.status)
+    ignored = [{"key": key, "reason": str(IGNORED_REASONS[code])} for key, code in reused.ignored]
+    if photo is None:
+        return JsonResponse({"params": reused.params, "breed": reused.breed, "ignored": ignored})
+    messages.success(request, _("The form is filled with the settings from this PNG."))
+    for item in ignored:
+        messages.info(request, _("Left out: %(key)s. %(reason)s") % item)
+    initial = {**reused.params, **({"breed": reused.breed} if reused.breed else {})}
+    return photo_page(request, photo, GenerateForm(photo, initial=initial))
+
+
+class Refused(Exception):
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+def read_upload(request):
+    """ReusedSettings for the request's `png`; Refused with one sentence and a status otherwise."""
+    limit = settings.FTA_PARAMS_PNG_MAX_BYTES
+    upload = request.FILES.get("png")
+    if getattr(request, "upload_too_large", False) or (upload and upload.size > limit):
+        raise Refused(_("This PNG is larger than %(size)s.") % {"size": filesizeformat(limit)}, 413)
+    if upload is None:
+        raise Refused(_("Please choose a PNG file."))
+    try:
+        text = read_png_parameters(upload.read())
+    except NotAPng:
+        raise Refused(_("This file is not a PNG image.")) from None
+    if not text:
+        raise Refused(_("This PNG carries no generation settings."))
+    return reuse.reuse_settings(text)
+
+
+def photo_page(request, photo, form, status=200):
+    return render(request, "gallery/photo.html", {"photo": photo, "faces": photo_faces(photo), "form": form}, status=status)

@@ -1,0 +1,64 @@
+"""Unlisted public links to one dog (/d/<token>/): the dog alone, its breed and a preview card for chat apps.
+Independent of the staff-reviewed showcase; the owner creates and revokes them, staff can disable any."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from .media import serve_file
+from .models import Generation, ShareLink
+from .views import generation_context, owned
+
+
+@login_required
+@require_POST
+def generation_link(request, pk):
+    """POST action=create makes (or keeps) the dog's link; action=revoke deletes it."""
+    generation = owned(Generation, request, pk)
+    action = request.POST.get("action")
+    refused = None
+    if action == "create":
+        if generation.status != Generation.Status.SUCCEEDED:
+            refused = _("Only a finished dog can have a link.")
+        elif generation.share_links.filter(disabled=True).exists():
+            refused = _("Our team has turned off links for this dog.")
+        else:
+            generation.share_links.get_or_create(disabled=False)
+    elif action == "revoke":
+        generation.share_links.filter(disabled=False).delete()
+        messages.success(request, _("The link no longer works."))
+    else:
+        refused = _("Unknown link action.")
+    if refused:
+        messages.error(request, refused)
+        return render(request, "gallery/generation.html", generation_context(generation), status=400)
+    return redirect("gallery:generation", pk=generation.pk)
+
+
+def live_link(token):
+    links = ShareLink.objects.select_related("generation").filter(disabled=False, generation__status=Generation.Status.SUCCEEDED)
+    return get_object_or_404(links, token=token)
+
+
+@require_GET
+def dog_link(request, token):
+    generation = live_link(token).generation
+    context = {
+        "generation": generation,
+        "image_url": request.build_absolute_uri(reverse("dog-link-image", args=[token])),
+        "page_url": request.build_absolute_uri(),
+    }
+    response = render(request, "gallery/dog_link.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def dog_link_image(request, token):
+    response = serve_file(live_link(token).generation.result)
+    response["Cache-Control"] = "no-cache"  # a revoked link stops showing the dog at once
+    return response

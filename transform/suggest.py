@@ -76,12 +76,14 @@ def axis_values(features):
 def breed_terms(slug, values, hair_colour):
     """{term: (weight, strength 0..1, reason code or None)} of one breed for a face's axis_values()
     and hair colour; the score is the weighted mean of the strengths."""
+    # Targets run from -1 to +1; a face beyond `reach` (a very long face) counts as at reach, so it
+    # suits the extreme breeds best instead of suiting none.
     table = scoring_table()
-    closeness = table["closeness"]
+    closeness, reach = table["closeness"], table["reach"]
     terms = {
         axis: (
             table["weights"][axis],
-            float(np.exp(-((values[axis] - target) ** 2) / (2 * closeness**2))),
+            float(np.exp(-((np.clip(values[axis], -reach, reach) - target) ** 2) / (2 * closeness**2))),
             _axis_reason(table["axes"][axis], values[axis]),
         )
         for axis, target in table["breeds"][slug].items()

@@ -166,7 +166,7 @@ def draw_chart(synthetic, path):
     ceiling = left + 0.10 * scale
     draw.line((ceiling, top - 4, ceiling, top + len(counts) * (bar + gap)), fill=(200, 40, 40), width=1)
     draw.text((ceiling + 3, top - 16), "10 %", fill=(200, 40, 40))
-    chart.save(path, optimize=True)
+    chart.convert("P", palette=Image.Palette.ADAPTIVE, colors=16).save(path, optimize=True)
 
 
 def main():

@@ -11,7 +11,6 @@ Prints four tables:
 """
 
 import argparse
-import io
 import time
 from collections import Counter
 
@@ -21,23 +20,14 @@ from skimage import data
 
 from tests import sample_images as samples
 from tests.synthetic_faces import synthetic_faces
-from tests.upload_variants import LIMITS, upload_variants
+from tests.upload_variants import FACE_PHOTOS, cleaned_upload, followed_face, upload_variants
 from transform.breeds import all_breeds
 from transform.face_features import face_features
 from transform.faces import analyze_faces
 from transform.photo_analysis import analyze_photo, steady_features
 from transform.suggest import scoring_table, suggest_breeds, suggest_for_face
-from transform.uploads import clean_upload
 
 SEED = 20261126
-# The face photos the tests use (tests/test_breed_stability.py), with the face to follow.
-FACE_PHOTOS = {
-    "astronaut": (samples.astronaut, 0),
-    "astronaut upright crop": (samples.upright_portrait, 0),
-    "astronaut small in 3000x2000": (samples.small_face_photo, 0),
-    "astronaut twice, right face": (lambda: Image.open(io.BytesIO(samples.two_faces_jpeg())).convert("RGB"), 1),
-    "grace hopper": (samples.grace_hopper, 0),
-}
 
 
 def timings_ms(call, runs):
@@ -75,10 +65,8 @@ def variant_analyses():
     for name, (make_photo, index) in FACE_PHOTOS.items():
         found[name] = {}
         for variant, data_bytes in upload_variants(make_photo()).items():
-            image = clean_upload(io.BytesIO(data_bytes), "photo", **LIMITS).image
-            faces = analyze_photo(image)["faces"]
-            faces = faces[::-1] if variant == "mirror" else faces
-            found[name][variant] = (image, faces[index])
+            image = cleaned_upload(data_bytes)
+            found[name][variant] = (image, followed_face(analyze_photo(image), variant, index))
     return found
 
 

@@ -8,10 +8,20 @@ import io
 
 from PIL import Image, ImageOps
 
+from tests import sample_images as samples
 from transform.photo_analysis import analyze_photo
 from transform.uploads import clean_upload
 
 LIMITS = {"max_bytes": 50 * 2**20, "max_pixels": 50_000_000, "min_side": 64}
+# Every face photo the tests and benches use (the astronaut in its crops and sizes, and Grace
+# Hopper): name -> (a function making the PIL image, the index of the face to follow).
+FACE_PHOTOS = {
+    "astronaut": (samples.astronaut, 0),
+    "astronaut upright crop": (samples.upright_portrait, 0),
+    "astronaut small in 3000x2000": (samples.small_face_photo, 0),
+    "astronaut twice, right face": (lambda: Image.open(io.BytesIO(samples.two_faces_jpeg())).convert("RGB"), 1),
+    "grace hopper": (samples.grace_hopper, 0),
+}
 
 
 def _png(image):
@@ -53,6 +63,17 @@ def upload_variants(image):
     }
 
 
+def cleaned_upload(data):
+    """The cleaned PIL image of uploaded bytes, exactly as the upload form makes it."""
+    return clean_upload(io.BytesIO(data), "photo", **LIMITS).image
+
+
+def followed_face(analysis, variant, index):
+    """The face to follow in a variant's landmark JSON: a mirror swaps which end it is at."""
+    faces = analysis["faces"]
+    return (faces[::-1] if variant == "mirror" else faces)[index]
+
+
 def analysed_upload(data):
     """The landmark JSON of uploaded bytes, exactly as the upload form makes it."""
-    return analyze_photo(clean_upload(io.BytesIO(data), "photo", **LIMITS).image)
+    return analyze_photo(cleaned_upload(data))

@@ -25,7 +25,7 @@ def scoring_table():
 
 
 def suggest_for_face(image, face, top=5):
-    """The CONTRACT's `suggested_breeds` for one face: its PIL RGB image and a dict with "landmarks".
+    """The landmark JSON's `suggested_breeds` (docs/API.md) for one face: its PIL RGB image and a dict with "landmarks".
 
     Each entry also carries "coat": the coat colour to ask for, matched to the hair (None to keep
     the breed's own).
@@ -68,7 +68,7 @@ def axis_values(features):
         for name, norm in table["features"].items()
     }
     return {
-        axis: sum(sign * z[name] for name, sign in spec["reads"].items()) / np.sqrt(len(spec["reads"]))
+        axis: float(sum(sign * z[name] for name, sign in spec["reads"].items()) / np.sqrt(len(spec["reads"])))
         for axis, spec in table["axes"].items()
     }
 

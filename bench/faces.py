@@ -1,4 +1,4 @@
-"""Face analysis and upload cleaning times. Run from the repository root: python -m bench.faces"""
+"""Face analysis (alone, and with the breed suggestion's extra views) and upload cleaning times. Run from the repository root: python -m bench.faces"""
 
 import io
 import os
@@ -12,6 +12,7 @@ django.setup()
 
 from tests import sample_images as samples  # noqa: E402
 from transform.faces import analyze_faces  # noqa: E402
+from transform.photo_analysis import analyze_photo  # noqa: E402
 from transform.uploads import UploadRejected, clean_upload  # noqa: E402
 
 LIMITS = {"max_bytes": 20 * 2**20, "max_pixels": 50_000_000, "min_side": 64}
@@ -50,6 +51,8 @@ def main():
     cases = [
         ("analyze_faces, 512x512 portrait", lambda: analyze_faces(portrait), 50),
         ("analyze_faces, 4000x3000 photo", lambda: analyze_faces(photo_12mp), 20),
+        ("analyze_photo (faces + breed views), 512x512 portrait", lambda: analyze_photo(portrait), 50),
+        ("analyze_photo (faces + breed views), 4000x3000 photo", lambda: analyze_photo(photo_12mp), 20),
         ("clean_upload, 512x512 JPEG", lambda: clean(portrait_jpeg), 50),
         ("clean_upload, 4000x3000 JPEG", lambda: clean(jpeg_12mp), 20),
         ("clean_upload refusing a 12000x12000 PNG", lambda: refuse(huge_png), 50),

@@ -127,6 +127,8 @@ def suggestions_for_display(face):
             "name": get_breed(s["slug"]).name,
             "score": s["score"],
             "reasons": [reasons_text(code, language) for code in s["reasons"]],
+            # Photos analysed before ties were marked have no flag: no tie.
+            "tied_with_next": s.get("tied_with_next", False),
         }
         for s in face.get("suggested_breeds", [])
         if is_breed(s["slug"])

@@ -1,4 +1,4 @@
-"""Test photos built from scikit-image's samples, as encoded bytes.
+"""Test photos built from scikit-image's samples and tests/data, as encoded bytes.
 
 Shared by the upload, face and web tests. Friendly samples are plain functions returning bytes;
 `hostile_files()` returns every file an upload must refuse, as name -> (bytes, filename).
@@ -8,6 +8,7 @@ import io
 import struct
 import zlib
 from functools import lru_cache
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -22,6 +23,7 @@ pillow_heif.register_heif_opener()
 SMALL_FACE_PHOTO_SIZE = (3000, 2000)
 SMALL_FACE_PORTRAIT_WIDTH = 400
 SMALL_FACE_PORTRAIT_AT = (1900, 1100)
+DATA = Path(__file__).with_name("data")
 # The astronaut's face in the 512 px sample, as the face detector boxes it.
 ASTRONAUT_FACE_BOX = (174, 68, 278, 172)
 
@@ -29,6 +31,11 @@ ASTRONAUT_FACE_BOX = (174, 68, 278, 172)
 def astronaut():
     """The 512x512 RGB portrait, as a PIL image."""
     return Image.fromarray(data.astronaut())
+
+
+def grace_hopper():
+    """A second real face (512x600 RGB): tests/data/grace_hopper.jpg, public domain (see tests/data/README.md)."""
+    return Image.open(DATA / "grace_hopper.jpg").convert("RGB")
 
 
 def encode(image, fmt, **options):

@@ -12,7 +12,7 @@ from PIL import Image, ImageOps
 from skimage import data
 
 from tests import sample_images as samples
-from transform.faces import analyze_faces, is_strong_profile
+from transform.faces import LANDMARK_VIEWS, analyze_faces, is_strong_profile, landmark_views
 from transform.head_pose import head_pose
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -98,6 +98,21 @@ def test_mirrored_face_mirrors_yaw_and_roll(astronaut_analysis):
     assert abs(mirrored["pose"]["yaw"] + pose["yaw"]) < 3
     assert abs(mirrored["pose"]["roll"] + pose["roll"]) < 3
     assert abs(mirrored["pose"]["pitch"] - pose["pitch"]) < 3
+
+
+def test_extra_landmark_views_find_the_same_face_again_mirrored_ones_with_left_and_right_swapped(astronaut_analysis):
+    face = astronaut_analysis["faces"][0]
+    stored = np.array(face["landmarks"])[:, :2] * 512
+    views = landmark_views(samples.astronaut(), face)
+    assert len(views) == len(LANDMARK_VIEWS)
+    face_width = np.linalg.norm(stored[234] - stored[454])
+    for view, (_, mirrored) in zip(views, LANDMARK_VIEWS):
+        points = np.array(view) * 512
+        assert points.shape == (478, 2)
+        # Within 3 % of the face width of where the stored landmarks put the nose tip and eye corners.
+        outer_corners = (263, 33) if mirrored else (33, 263)
+        assert np.linalg.norm(points[1] - stored[1]) < 0.03 * face_width
+        assert np.linalg.norm(points[list(outer_corners)] - stored[[33, 263]], axis=1).max() < 0.03 * face_width
 
 
 def test_head_tilted_towards_its_left_shoulder_has_positive_roll(astronaut_analysis):

@@ -16,13 +16,17 @@ from PIL import Image
 from transform.face_detection import detect_faces, shrink_factor, without_duplicates
 from transform.head_pose import head_pose, is_strong_profile
 
-__all__ = ["analyze_faces", "is_strong_profile"]
+__all__ = ["analyze_faces", "is_strong_profile", "landmark_views"]
 
 LANDMARK_JSON_VERSION = 1
 MESH_CROP_PER_BOX = 2.0
 MESH_INPUT_SIDE = 256
 WHOLE_PHOTO_MESH_SIDE = 640
 DECIMALS = 5
+# Extra FaceMesh runs whose measurements are averaged with the stored landmarks' (see landmark_views):
+# (crop side per landmark box side, mirrored). FaceMesh's landmarks wobble by about 1 % of the face
+# between a photo and its re-save, mirror or re-scale; averaging these views halves that wobble.
+LANDMARK_VIEWS = ((2.0, True), (1.7, False), (2.4, False))
 
 
 class MediapipeGraphs:
@@ -57,6 +61,33 @@ def analyze_faces(image):
     faces = without_duplicates(faces, box=lambda face: face["box"], score=lambda face: face["score"] or 0)
     faces.sort(key=lambda face: face["box"][0])
     return {"version": LANDMARK_JSON_VERSION, "image_size": list(image.size), "faces": faces}
+
+
+def landmark_views(image, face, views=LANDMARK_VIEWS):
+    """More landmark sets (478 normalised [x, y]) of one face of analyze_faces(): FaceMesh again on
+    square crops around its landmarks, some mirrored. A mirrored view's landmarks are flipped back into
+    the photo, so left and right swap labels: use them only for left/right-symmetric measurements."""
+    landmarks = np.asarray(face["landmarks"])[:, :2] * image.size
+    centre = (landmarks.min(axis=0) + landmarks.max(axis=0)) / 2
+    extent = (landmarks.max(axis=0) - landmarks.min(axis=0)).max()
+    found = []
+    with GRAPHS.lock:
+        _, mesh = GRAPHS.get()
+        for crop_per_box, mirrored in views:
+            side = round(crop_per_box * extent)
+            left, top = np.round(centre - side / 2).astype(int)
+            crop = image.crop((left, top, left + side, top + side))
+            crop = crop.resize((MESH_INPUT_SIDE, MESH_INPUT_SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+            if mirrored:
+                crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+            points = mesh_points(mesh, crop)
+            if points is None:
+                continue
+            if mirrored:
+                points[:, 0] = 1 - points[:, 0]
+            pixels = points[:, :2] * side + (left, top)
+            found.append((pixels / image.size).tolist())
+    return found
 
 
 def mesh_in_box(mesh, image, detection):

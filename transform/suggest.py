@@ -14,6 +14,9 @@ from .breeds import all_breeds, get_breed
 from .face_features import face_features
 
 TRAITS_PATH = Path(__file__).with_name("data") / "breed_traits.json"
+# Standard scores beyond this many spreads are measurement trouble (a turned head), not a trait.
+MAX_Z = 3.0
+REASON_AT = 0.5
 
 
 @lru_cache(maxsize=1)
@@ -22,7 +25,7 @@ def scoring_table():
 
 
 def suggest_for_face(image, face, top=5):
-    """The CONTRACT's `suggested_breeds` for one face: its PIL RGB image and a dict with "landmarks".
+    """The landmark JSON's `suggested_breeds` (docs/API.md) for one face: its PIL RGB image and a dict with "landmarks".
 
     Each entry also carries "coat": the coat colour to ask for, matched to the hair (None to keep
     the breed's own).
@@ -37,41 +40,74 @@ def suggestions_with_coats(features, top=5):
 
 
 def suggest_breeds(features, top=5):
-    """[{"slug", "score" (0..1), "reasons": [reason code, ...]}, ...] best first, ties by slug."""
+    """[{"slug", "score" (0..1), "reasons": [reason code, ...], "tied_with_next": bool}, ...] best first,
+    ties by slug. `tied_with_next`: the next breed in the full ranking scores within the tie margin."""
     table = scoring_table()
-    strengths = trait_strengths(features)
+    values = axis_values(features)
     hair = features.get("hair_colour")
     ranked = []
     for breed in all_breeds():
-        terms = [
-            (table["weights"][term], strengths[term][value], table["traits"][term][value]["reason"])
-            for term, value in table["breeds"][breed.slug].items()
-        ]
-        if hair:
-            terms.append((table["weights"]["coat"], _coat_strength(breed.coats, hair), f"{hair}_hair"))
-        score = sum(weight * strength for weight, strength, _ in terms) / sum(weight for weight, _, _ in terms)
-        strongest_first = sorted(terms, key=lambda term: (-term[0] * term[1], term[2]))
-        reasons = [code for _, strength, code in strongest_first if strength >= table["min_reason_strength"]]
-        ranked.append({"slug": breed.slug, "score": round(score, 4), "reasons": reasons[: table["max_reasons"]]})
+        terms = breed_terms(breed.slug, values, hair)
+        score = sum(weight * strength for weight, strength, _ in terms.values()) / sum(w for w, _, _ in terms.values())
+        ranked.append({"slug": breed.slug, "score": round(score, 4), "terms": terms})
     ranked.sort(key=lambda entry: (-entry["score"], entry["slug"]))
-    return ranked[:top]
+    for position, entry in enumerate(ranked):
+        following = ranked[position + 1] if position + 1 < len(ranked) else None
+        # The last breed is explained against the one above it.
+        entry["reasons"] = _deciding_reasons(table, entry["terms"], (following or ranked[position - 1])["terms"])
+        gap = round(entry["score"] - following["score"], 4) if following else None
+        entry["tied_with_next"] = gap is not None and gap <= table["tie_margin"]
+    return [{key: entry[key] for key in ("slug", "score", "reasons", "tied_with_next")} for entry in ranked[:top]]
 
 
-def trait_strengths(features):
-    """{trait: {value: 0..1}}: how strongly the face shows, e.g., a long head or droopy eyes."""
+def axis_values(features):
+    """{axis: value in spreads}: how long the face is, how square the jaw, how tilted the eyes, ..."""
     table = scoring_table()
-    z = {name: (features[name] - norm["typical"]) / norm["spread"] for name, norm in table["features"].items()}
-    strengths = {}
-    for trait, values in table["traits"].items():
-        read = {
-            value: _ramp(np.mean([sign * z[name] for name, sign in spec["reads"].items()]), table["dead_zone"])
-            for value, spec in values.items()
-            if "reads" in spec
-        }
-        strongest = max(read.values())
-        read.update({value: 1 - strongest for value, spec in values.items() if spec.get("rest")})
-        strengths[trait] = read
-    return strengths
+    z = {
+        name: float(np.clip((features[name] - norm["typical"]) / norm["spread"], -MAX_Z, MAX_Z))
+        for name, norm in table["features"].items()
+    }
+    return {
+        axis: float(sum(sign * z[name] for name, sign in spec["reads"].items()) / np.sqrt(len(spec["reads"])))
+        for axis, spec in table["axes"].items()
+    }
+
+
+def breed_terms(slug, values, hair_colour):
+    """{term: (weight, strength 0..1, reason code or None)} of one breed for a face's axis_values()
+    and hair colour; the score is the weighted mean of the strengths."""
+    # Targets run from -1 to +1; a face beyond `reach` (a very long face) counts as at reach, so it
+    # suits the extreme breeds best instead of suiting none.
+    table = scoring_table()
+    closeness, reach = table["closeness"], table["reach"]
+    terms = {
+        axis: (
+            table["weights"][axis],
+            float(np.exp(-((np.clip(values[axis], -reach, reach) - target) ** 2) / (2 * closeness**2))),
+            _axis_reason(table["axes"][axis], values[axis]),
+        )
+        for axis, target in table["breeds"][slug].items()
+    }
+    if hair_colour:
+        terms["coat"] = (table["weights"]["coat"], _coat_strength(get_breed(slug).coats, hair_colour), f"{hair_colour}_hair")
+    return terms
+
+
+def _axis_reason(axis, value):
+    """What the face shows on an axis: its "high" reason from half a spread above typical, "low" from
+    half a spread below, "mid" (maybe None: nothing worth saying) in between."""
+    return axis["high"] if value >= REASON_AT else axis["low"] if value <= -REASON_AT else axis["mid"]
+
+
+def _deciding_reasons(table, terms, rival_terms):
+    """The reason codes of the terms that lift a breed most above its rival, biggest gain first."""
+    gains = sorted(
+        (weight * (strength - rival_terms[term][1]), code)
+        for term, (weight, strength, code) in terms.items()
+        if code and term in rival_terms
+    )
+    deciding = [code for gain, code in reversed(gains) if gain >= table["min_reason_gain"]]
+    return deciding[: table["max_reasons"]]
 
 
 def coat_for_hair(breed_slug, hair_colour):
@@ -99,8 +135,3 @@ def _coat_strength(coats, hair_colour):
     if suits[0]:
         return 1.0
     return scoring_table()["other_coat"] if any(suits) else 0.0
-
-
-def _ramp(signed_z, dead_zone):
-    """0 up to dead_zone spreads past typical, rising to 1 at one spread: average faces show no trait."""
-    return float(np.clip((signed_z - dead_zone) / (1 - dead_zone), 0, 1))

@@ -224,7 +224,8 @@ RQ_QUEUES = {
 RQ = {
     # No fork per job: the worker keeps the pipeline loaded (CUDA does not survive a fork).
     "WORKER_CLASS": "gallery.generations.worker.PipelineWorker",
-    # Enqueueing is deferred to transaction.on_commit by gallery.generations.queue itself.
+    # "auto": enqueue when asked. gallery.generations.lifecycle asks only once the row's transaction has
+    # committed, and keeps the generation queued (for the reconcile pass) when Redis is down.
     "COMMIT_MODE": "auto",
 }
 # Load the pipeline when the worker starts rather than on its first job.

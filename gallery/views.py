@@ -309,9 +309,9 @@ def over_limit(request, generation):
 @login_required
 @require_POST
 def generation_delete(request, pk):
-    generation = owned(Generation, request, pk)
-    generation.cancel()
-    generation.delete()
+    from gallery.generations import lifecycle
+
+    lifecycle.delete(owned(Generation, request, pk))
     messages.success(request, _("The dog has been deleted."))
     return redirect("gallery:index")
 

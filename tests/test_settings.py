@@ -61,6 +61,12 @@ class ProductionSettingsTests(SimpleTestCase):
         self.assertIn("DJANGO_SECRET_KEY must be set", result.stderr)
         self.assertNotIn("Traceback", result.stderr)
 
+    def test_a_misspelt_boolean_stops_start_up_with_one_line_naming_it(self):
+        result = manage("check", FTA_HTTPS="ture")
+        self.assertNotEqual(result.returncode, 0)
+        last_line = result.stderr.strip().splitlines()[-1]
+        self.assertIn("ImproperlyConfigured: FTA_HTTPS='ture' is not a boolean", last_line)
+
 
 WEB_IMPORTS_PROBE = """
 import sys
@@ -107,6 +113,8 @@ class DocumentationTests(SimpleTestCase):
         import re
 
         settings_source = (ROOT / "facetoanimals" / "settings.py").read_text()
-        read = set(re.findall(r'(?:env_\w+|os\.environ\.get)\("([A-Z_]+)"', settings_source))
+        # \s* so that a read spread over several lines counts too.
+        read = set(re.findall(r'(?:env_\w+|os\.environ\.get)\(\s*"([A-Z_]+)"', settings_source))
+        self.assertIn("FTA_EMAIL_BACKEND", read)
         readme = (ROOT / "README.md").read_text()
         self.assertEqual({name for name in read if f"`{name}`" not in readme}, set())

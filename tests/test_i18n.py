@@ -189,16 +189,27 @@ class KoreanPagesTests(TestCase):
 
 class KoreanMessagesFromCodeTests(TestCase):
     def test_upload_refusals_are_in_korean(self):
+        from gallery.forms import upload_refusal_message
         from transform.uploads import UploadRejected, clean_upload, too_big
 
         with translation.override("ko"):
             with self.assertRaises(UploadRejected) as refused:
                 clean_upload(io.BytesIO(b""), "empty.jpg", max_bytes=1000, max_pixels=10**6, min_side=64)
-            self.assertEqual(str(refused.exception), "빈 파일이에요.")
+            self.assertEqual(upload_refusal_message(refused.exception), "빈 파일이에요.")
             with self.assertRaises(UploadRejected) as refused:
                 clean_upload(io.BytesIO(b"plain text, no image"), "a.txt", max_bytes=1000, max_pixels=10**6, min_side=64)
-            self.assertIn("지원하지 않는 이미지 파일이에요", str(refused.exception))
-            self.assertEqual(str(too_big(12 * 2**20)), "파일이 12MB보다 커요. 더 작은 사진을 올려 주세요.")
+            self.assertIn("지원하지 않는 이미지 파일이에요", upload_refusal_message(refused.exception))
+            self.assertEqual(
+                upload_refusal_message(too_big(12 * 2**20)), "파일이 12.0\xa0MB보다 커요. 더 작은 사진을 올려 주세요."
+            )
+
+    def test_parameter_problems_are_in_korean(self):
+        user = make_user("mina")
+        with translation.override("ko"):
+            form = GenerateForm(make_photo(user), {"face": 0, "breed": "pug", "steps": "500", "cfg_scale": "50"})
+            self.assertFalse(form.is_valid())
+            self.assertEqual(form.errors["steps"], ["1에서 100 사이여야 해요."])
+            self.assertEqual(form.errors["cfg_scale"], ["1에서 20 사이여야 해요."])
 
     def test_job_failure_sentences_are_stored_in_english_and_translate_to_korean(self):
         from gallery.generations.jobs import user_message

@@ -98,7 +98,7 @@ class UploadTests(TestCase):
     @override_settings(FTA_UPLOAD_MAX_BYTES=100_000)
     def test_an_over_large_body_is_refused_before_it_is_parsed(self):
         response = self.upload(samples.portrait_jpeg() + bytes(200_000))
-        self.assertContains(response, "larger than 0 MB", status_code=413)
+        self.assertContains(response, "larger than 97.7\xa0KB", status_code=413)
         self.assertFalse(Photo.objects.exists())
 
     @override_settings(FTA_UPLOADS_PER_HOUR=1)

@@ -7,8 +7,13 @@ import random
 import string
 from dataclasses import asdict, dataclass, fields, replace
 
-# Marks messages for the translation catalogue only: whoever shows them translates (see Problem).
-from django.utils.translation import gettext_noop as _
+
+def _(message):
+    """Marks a message for the translation catalogue (makemessages finds `_()`); whoever shows it translates.
+
+    Not Django's gettext_noop, which reads the settings even though it translates nothing."""
+    return message
+
 
 DEFAULT_PROMPT_TEMPLATE = "dog, close up, (face portrait:1.1), front face, {breed}"
 DEFAULT_NEGATIVE_PROMPT = (

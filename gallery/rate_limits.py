@@ -1,4 +1,4 @@
-"""Per-user limits (CONTRACT.md): over them, the user gets a sentence and a 429."""
+"""Per-user limits: over them, the user gets a sentence and a 429."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Everything the app stores about an uploaded photo's faces: the CONTRACT landmark JSON with breed suggestions."""
+"""Everything the app stores about an uploaded photo's faces: the landmark JSON (docs/API.md) with breed suggestions."""
 
 from .face_features import face_features
 from .faces import analyze_faces

@@ -7,7 +7,12 @@ and also check that the committed django.mo says the same as the .po, so a forgo
 
 import gettext as gnu_gettext
 import io
+import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -124,6 +129,39 @@ class KoreanCatalogueTests(SimpleTestCase):
         self.assertEqual(compiled, expected, "django.mo is stale: run manage.py compilemessages --ignore=.venv")
 
 
+# What makemessages reads: the rest (.venv, bench, tests) is ignored by the documented command too.
+SOURCE_FOLDERS = ("facetoanimals", "gallery", "transform", "templates", "static", "locale")
+
+
+def message_keys(path):
+    return {(e.get("msgctxt"), e["msgid"], e.get("msgid_plural")) for e in parse_po(path) if e["msgid"]}
+
+
+class CatalogueUpToDateTests(SimpleTestCase):
+    def test_makemessages_would_neither_add_nor_change_an_entry(self):
+        """A new or changed `_()` string must come with its Korean entry in the committed catalogue."""
+        root = Path(settings.BASE_DIR)
+        with tempfile.TemporaryDirectory(prefix="fta-makemessages-") as folder:
+            copy = Path(folder)
+            for name in SOURCE_FOLDERS:
+                shutil.copytree(root / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copy(root / "manage.py", copy)
+            env = {**os.environ, "DJANGO_SETTINGS_MODULE": "facetoanimals.settings", "FTA_VAR_DIR": str(copy / "var")}
+            result = subprocess.run(
+                [sys.executable, "manage.py", "makemessages", "-l", "ko", "--no-obsolete"],
+                cwd=copy,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            self.assertEqual(result.returncode, 0, result.stderr)
+            fresh = message_keys(copy / "locale" / "ko" / "LC_MESSAGES" / "django.po")
+        committed = message_keys(PO_PATH)
+        self.assertEqual(sorted(fresh - committed, key=str), [], "run makemessages and translate the new entries")
+        self.assertEqual(sorted(committed - fresh, key=str), [], "run makemessages --no-obsolete: these are gone")
+
+
 class KoreanPagesTests(TestCase):
     def setUp(self):
         self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
@@ -174,7 +212,7 @@ class KoreanPagesTests(TestCase):
             reverse("signup"),
             {"username": "jisu", "email": "MINA@example.com", "password1": "dog-portrait-42", "password2": "dog-portrait-42"},
         )
-        self.assertContains(response, "이 이메일 주소로 가입된 계정이 이미 있어요.", status_code=response.status_code)
+        self.assertContains(response, "이 이메일 주소로 가입된 계정이 이미 있어요.", status_code=400)
 
     def test_a_failure_stored_in_english_is_shown_in_korean(self):
         user = make_user("mina")

@@ -68,6 +68,27 @@ class ProductionSettingsTests(SimpleTestCase):
         self.assertIn("ImproperlyConfigured: FTA_HTTPS='ture' is not a boolean", last_line)
 
 
+class TestSettingsTests(SimpleTestCase):
+    def test_the_test_settings_keep_out_of_the_checkout_and_remove_their_folder(self):
+        fresh = {k: v for k, v in os.environ.items() if k not in ("FTA_TEST_DIR", "FTA_VAR_DIR", "FTA_MEDIA_ROOT")}
+        fresh.pop("DJANGO_SECRET_KEY", None)
+        code = "from django.conf import settings as s; print(s.SECRET_KEY and s.VAR_DIR, s.MEDIA_ROOT, s.STATIC_ROOT)"
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**fresh, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        folders = [Path(folder) for folder in result.stdout.split()]
+        self.assertEqual(len(folders), 3)
+        for folder in folders:
+            self.assertNotIn(ROOT, folder.parents)
+            self.assertFalse(folder.exists(), f"{folder} outlived the process")
+
+
 WEB_IMPORTS_PROBE = """
 import sys
 from django.core.wsgi import get_wsgi_application

@@ -122,7 +122,7 @@ def test_nothing_is_lost_when_a_worker_is_killed_and_redis_is_flushed(photo, red
     try:
         generations = queue_generations(photo, 6, steps=40)
         wait_until(lambda: "running" in statuses(generations).values(), timeout=120, what="a generation running")
-        victim_name = Generation.objects.filter(status="running").values_list("worker_name", flat=True).first()
+        victim_generation, victim_name = Generation.objects.filter(status="running").values_list("pk", "worker_name")[0]
         victim = next(p for p in processes if victim_name.endswith(f":{p.pid}"))
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait()
@@ -133,11 +133,11 @@ def test_nothing_is_lost_when_a_worker_is_killed_and_redis_is_flushed(photo, red
         for process in processes:
             stop(process)
     rows = Generation.objects.filter(pk__in=[g.pk for g in generations])
+    # None may fail: the killed worker's generation is lost once, so it runs again (only a second loss
+    # fails it), and the queued ones whose jobs the flush lost are queued again by the reconcile pass.
     for generation in rows:
-        assert generation.status in {"succeeded", "failed"}, generation.status
-        if generation.status == "failed":
-            assert generation.error
-    assert rows.filter(attempts__gte=2).exists(), "the killed worker's generation was run again"
+        assert generation.status == "succeeded", (generation.status, generation.error, generation.traceback)
+    assert rows.get(pk=victim_generation).attempts == 2, "the killed worker's generation was run again"
     # Exactly once: each success was recorded by one worker, and one result file exists per success.
     logs = "".join(p.read_text() for p in tmp_path.glob("worker*.log"))
     successes = re.findall(r"Generation (\S+) succeeded", logs)

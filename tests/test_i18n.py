@@ -1,8 +1,9 @@
 """Korean: pages in Korean for a Korean visitor, and a catalogue with every message translated.
 
-The catalogue checks read locale/ko/LC_MESSAGES/django.po in pure Python (no gettext tools needed),
-and also check that the committed django.mo says the same as the .po, so a forgotten
-`compilemessages` fails here rather than serving stale Korean.
+The catalogue checks read locale/ko/LC_MESSAGES/django.po in pure Python, compare its entries with
+what makemessages (GNU gettext, which bin/test installs) finds in the sources, and check that the
+committed django.mo says the same as the .po, so a forgotten `compilemessages` fails here rather
+than serving stale Korean.
 """
 
 import gettext as gnu_gettext

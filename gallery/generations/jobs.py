@@ -17,7 +17,7 @@ from PIL import Image
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
-from gallery.models import Generation, delete_stored
+from gallery.models import Generation
 from transform.infotext import png_bytes
 from transform.uploads import make_thumbnail
 
@@ -154,7 +154,7 @@ def save_result(generation, result, timings):
         timings["saving"] = round(time.perf_counter() - began, 3)
         won = lifecycle.succeed(generation, files, seed=result.seed, infotext=result.infotext, timings=timings)
     except BaseException:
-        delete_stored(files)
+        lifecycle.discard_files(files)
         raise
     if not won:
         log.info("Generation %s was deleted or cancelled while saving: its files are removed", generation.pk)

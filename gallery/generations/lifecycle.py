@@ -12,7 +12,6 @@ nothing to the row; where it had already written files, it deletes them at once:
 generation's faces must not survive on disk.
 """
 
-import logging
 import os
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from . import queue as job_queue
 from .preview_store import delete_preview
 
 Status = Generation.Status
-log = logging.getLogger(__name__)
 
 
 def _row(generation_id, *statuses, **conditions):
@@ -151,9 +149,10 @@ def forget(generation):
 
 
 def discard_files(files):
-    """Delete files written for a generation that is gone, and the folders they leave empty."""
+    """Delete files written for a generation that will not keep them, and the folders they leave empty
+    (an account deleted meanwhile must not get its folder back)."""
     delete_stored(files)
-    for file in files:
+    for file in filter(None, files):
         try:
             folder = Path(file.storage.path(file.name)).parent
         except NotImplementedError:  # remote storage has no folders
@@ -165,4 +164,3 @@ def discard_files(files):
             except OSError:  # not empty (or already gone): the user's other files live there
                 break
             folder = folder.parent
-    log.info("Discarded the files of a generation that was deleted or cancelled while it was saving")

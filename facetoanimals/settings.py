@@ -10,16 +10,23 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FTA_VAR_DIR", BASE_DIR / "var"))
 
 
+BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
 def env_bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """Strict: a misspelt value stops start-up instead of silently meaning "off"."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value not in BOOLEANS:
+        raise ImproperlyConfigured(f"{name}={os.environ[name]!r} is not a boolean; use one of {', '.join(BOOLEANS)}.")
+    return BOOLEANS[value]
 
 
 def env_int(name, default):
@@ -224,7 +231,8 @@ RQ_QUEUES = {
 RQ = {
     # No fork per job: the worker keeps the pipeline loaded (CUDA does not survive a fork).
     "WORKER_CLASS": "gallery.generations.worker.PipelineWorker",
-    # Enqueueing is deferred to transaction.on_commit by gallery.generations.queue itself.
+    # "auto": enqueue when asked. gallery.generations.lifecycle asks only once the row's transaction has
+    # committed, and keeps the generation queued (for the reconcile pass) when Redis is down.
     "COMMIT_MODE": "auto",
 }
 # Load the pipeline when the worker starts rather than on its first job.

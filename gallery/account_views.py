@@ -1,13 +1,10 @@
 """Sign up, the account page and deleting an account (login, logout and passwords are Django's views)."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,6 +12,7 @@ from .deletion import delete_user
 from .export import export_user_data
 from .forms import DeleteAccountForm, SignupForm
 from .models import Generation, Photo
+from .rate_limits import made_in_last_hour
 
 
 @require_http_methods(["GET", "POST"])
@@ -36,18 +34,16 @@ def account(request):
 
 
 def usage(user):
-    since = timezone.now() - timedelta(hours=1)
-    generations = Generation.objects.filter(owner=user)
     return [
         (
             _("Dogs waiting or in the making"),
-            generations.filter(status__in=Generation.ACTIVE_STATUSES).count(),
+            Generation.objects.filter(owner=user, status__in=Generation.ACTIVE_STATUSES).count(),
             settings.FTA_MAX_ACTIVE_GENERATIONS,
         ),
-        (_("Dogs made in the last hour"), generations.filter(created_at__gte=since).count(), settings.FTA_GENERATIONS_PER_HOUR),
+        (_("Dogs made in the last hour"), made_in_last_hour(Generation, user), settings.FTA_GENERATIONS_PER_HOUR),
         (
             _("Photos uploaded in the last hour"),
-            Photo.objects.filter(owner=user, created_at__gte=since).count(),
+            made_in_last_hour(Photo, user),
             settings.FTA_UPLOADS_PER_HOUR,
         ),
     ]

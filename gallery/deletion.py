@@ -28,6 +28,14 @@ def remove_files(sender, instance, **kwargs):
     delete_files_on_commit(getattr(instance, name) for name in FILE_FIELDS[sender])
 
 
+@receiver(post_delete, sender=Generation)
+def remove_job_and_preview(sender, instance, **kwargs):
+    # However it was deleted (itself, its photo, its account): a worker running it stops at its next step.
+    from gallery.generations import lifecycle
+
+    transaction.on_commit(lambda: lifecycle.forget(instance))
+
+
 def delete_user(user):
     """Delete a user, every row of theirs, and their whole media folder."""
     folder = Path(settings.MEDIA_ROOT) / user_media_dir(user.pk)

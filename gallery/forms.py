@@ -2,6 +2,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -35,10 +37,30 @@ class DeleteAccountForm(forms.Form):
         return password
 
 
-class UploadForm(forms.Form):
-    """A photo upload: cleaned (transform.uploads) and searched for faces (transform.faces) while validating."""
+# transform.uploads refuses with a code and the limit broken; the words, in the user's language, are here.
+UPLOAD_REFUSALS = {
+    "empty": _("The file is empty."),
+    "unsupported": _("This file is not a supported image; please upload a JPEG, PNG, WebP or HEIC photo."),
+    "corrupt": _("This image is damaged or incomplete, so it cannot be read."),
+    "too_big": _("This file is larger than %(size)s; please upload a smaller photo."),
+    "too_many_pixels": _("This photo has more than %(megapixels)s megapixels; please upload a smaller one."),
+    "too_small": _("This photo is too small; it must be at least %(pixels)d pixels on each side."),
+}
 
-    # Not required and empty files allowed: transform.uploads gives the one clear sentence for each case.
+
+def upload_refusal_message(refusal):
+    """The sentence for a transform.uploads.UploadRejected, in the active language."""
+    message = str(UPLOAD_REFUSALS[refusal.code])
+    if refusal.limit is None:
+        return message
+    limit = refusal.limit
+    return message % {"size": filesizeformat(limit), "megapixels": round(limit / 1e6), "pixels": limit}
+
+
+class UploadForm(forms.Form):
+    """A photo upload: cleaned by transform.uploads while validating (faces are found by the view, after)."""
+
+    # Not required and empty files allowed: transform.uploads refuses each case with its own code.
     image = forms.FileField(label=_("Your photo"), required=False, allow_empty_file=True)
 
     def __init__(self, *args, too_large=False, **kwargs):
@@ -46,11 +68,10 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self):
-        from transform.photo_analysis import analyze_photo
         from transform.uploads import UploadRejected, clean_upload, too_big
 
         if self.too_large:
-            raise forms.ValidationError(str(too_big(settings.FTA_UPLOAD_MAX_BYTES)), code="too_big")
+            raise forms.ValidationError(upload_refusal_message(too_big(settings.FTA_UPLOAD_MAX_BYTES)), code="too_big")
         upload = self.cleaned_data.get("image")
         if upload is None:
             raise forms.ValidationError(_("Please choose a photo to upload."), code="missing")
@@ -63,19 +84,13 @@ class UploadForm(forms.Form):
                 min_side=settings.FTA_UPLOAD_MIN_SIDE,
             )
         except UploadRejected as exc:
-            raise forms.ValidationError(str(exc), code=exc.code) from None
-        self.landmarks = analyze_photo(self.photo.image)
-        if not self.landmarks["faces"]:
-            raise forms.ValidationError(
-                _("We couldn't find a face in this photo. Try one where your face is well lit and facing the camera."),
-                code="no_face",
-            )
+            raise forms.ValidationError(upload_refusal_message(exc), code=exc.code) from None
         return self.cleaned_data
 
 
 def upload_rules_text():
-    return _("JPEG, PNG, WebP or HEIC (iPhone), up to %(mb)d MB and %(mp)d megapixels, at least %(min)d pixels on each side.") % {
-        "mb": settings.FTA_UPLOAD_MAX_BYTES // (1024 * 1024),
+    return _("JPEG, PNG, WebP or HEIC (iPhone), up to %(size)s and %(mp)d megapixels, at least %(min)d pixels on each side.") % {
+        "size": filesizeformat(settings.FTA_UPLOAD_MAX_BYTES),
         "mp": settings.FTA_UPLOAD_MAX_PIXELS // 1_000_000,
         "min": settings.FTA_UPLOAD_MIN_SIDE,
     }
@@ -212,6 +227,6 @@ class GenerateForm(forms.Form):
         try:
             data["params"] = GenerationParams.from_dict(given)
         except InvalidParams as exc:
-            for name, message in exc.errors.items():
-                self.add_error(name if name in self.fields else None, message)
+            for name, problem in exc.errors.items():
+                self.add_error(name if name in self.fields else None, gettext(problem.template) % problem.values)
         return data

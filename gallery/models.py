@@ -60,7 +60,7 @@ class Photo(models.Model):
     original_name = models.CharField(max_length=255, blank=True, help_text="Sanitised display text only.")
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
-    # The landmark JSON of CONTRACT.md: {"version": 1, "image_size": [w, h], "faces": [...]}.
+    # The landmark JSON (docs/API.md): {"version": 1, "image_size": [w, h], "faces": [...]}.
     landmarks = models.JSONField(default=dict)
     face_count = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -195,7 +195,7 @@ class Generation(models.Model):
     @classmethod
     def create_and_enqueue(cls, photo, face_index, breed, params, coat="", count=1):
         """Create `count` generations (seeds seed, seed+1, … like an A1111 batch) and queue them after commit."""
-        from gallery.generations.queue import enqueue_generation
+        from gallery.generations import lifecycle
 
         generations = []
         with transaction.atomic():
@@ -211,40 +211,25 @@ class Generation(models.Model):
                     seed=seeded.seed,
                     steps=seeded.steps,
                 )
-                enqueue_generation(generation)
+                lifecycle.queue(generation)
                 generations.append(generation)
         return generations
 
+    # Status changes live in gallery.generations.lifecycle; these methods are the views' short names.
     def cancel(self):
         """A queued generation is cancelled at once; a running one stops at its next step."""
-        from gallery.generations.queue import remove_job
+        from gallery.generations import lifecycle
 
-        rows = Generation.objects.filter(pk=self.pk)
-        if rows.filter(status=self.Status.QUEUED).update(status=self.Status.CANCELLED, finished_at=timezone.now()):
-            remove_job(self.job_id)
-        else:
-            rows.filter(status=self.Status.RUNNING).update(cancel_requested=True)
+        lifecycle.cancel(self)
         self.refresh_from_db()
 
     def retry(self):
         """Queue a failed or cancelled generation again, same parameters and seed."""
-        from gallery.generations.queue import enqueue_generation
+        from gallery.generations import lifecycle
 
-        with transaction.atomic():
-            again = Generation.objects.filter(pk=self.pk, status__in=[self.Status.FAILED, self.Status.CANCELLED]).update(
-                status=self.Status.QUEUED,
-                step=0,
-                error="",
-                traceback="",
-                cancel_requested=False,
-                started_at=None,
-                finished_at=None,
-                attempts=0,
-            )
-            if again:
-                enqueue_generation(self)
+        again = lifecycle.retry(self)
         self.refresh_from_db()
-        return bool(again)
+        return again
 
     @classmethod
     def review_many(cls, queryset, state, reviewer, note=""):

@@ -1,4 +1,4 @@
-"""Per-user limits (CONTRACT.md): over them, the user gets a sentence and a 429."""
+"""Per-user limits: over them, the user gets a sentence and a 429."""
 
 from datetime import timedelta
 
@@ -9,9 +9,13 @@ from django.utils.translation import gettext as _
 from .models import Generation, Photo
 
 
+def made_in_last_hour(model, user):
+    """How many photos or generations the user made in the last hour (the one hourly counter)."""
+    return model.objects.filter(owner=user, created_at__gte=timezone.now() - timedelta(hours=1)).count()
+
+
 def upload_limit_message(user):
-    since = timezone.now() - timedelta(hours=1)
-    if Photo.objects.filter(owner=user, created_at__gte=since).count() >= settings.FTA_UPLOADS_PER_HOUR:
+    if made_in_last_hour(Photo, user) >= settings.FTA_UPLOADS_PER_HOUR:
         return _("You have uploaded %(n)d photos in the last hour, the most we allow. Please try again later.") % {
             "n": settings.FTA_UPLOADS_PER_HOUR
         }
@@ -24,9 +28,7 @@ def generation_limit_message(user, wanted=1):
         return _(
             "You already have %(active)d dogs waiting or in the making (at most %(max)d at once). Please wait for some to finish."
         ) % {"active": active, "max": settings.FTA_MAX_ACTIVE_GENERATIONS}
-    since = timezone.now() - timedelta(hours=1)
-    recent = Generation.objects.filter(owner=user, created_at__gte=since).count()
-    if recent + wanted > settings.FTA_GENERATIONS_PER_HOUR:
+    if made_in_last_hour(Generation, user) + wanted > settings.FTA_GENERATIONS_PER_HOUR:
         return _("You have made %(n)d dogs in the last hour, the most we allow. Please try again later.") % {
             "n": settings.FTA_GENERATIONS_PER_HOUR
         }

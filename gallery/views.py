@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
@@ -86,11 +86,25 @@ def upload(request):
             return render(request, "gallery/upload.html", context, status=429)
         form = UploadForm(request.POST, request.FILES, too_large=getattr(request, "upload_too_large", False))
         if form.is_valid():
-            photo = Photo.create_from_upload(request.user, form.photo, form.landmarks)
-            return redirect("gallery:photo", pk=photo.pk)
+            landmarks = find_faces(form)
+            if landmarks:
+                photo = Photo.create_from_upload(request.user, form.photo, landmarks)
+                return redirect("gallery:photo", pk=photo.pk)
         status = 413 if form.has_error(NON_FIELD_ERRORS, "too_big") else 400
         return render(request, "gallery/upload.html", {**context, "form": form}, status=status)
     return render(request, "gallery/upload.html", {**context, "form": UploadForm()})
+
+
+def find_faces(form):
+    """The landmark JSON of a validated upload, or None with the form's error saying no face was found."""
+    from transform.photo_analysis import analyze_photo
+
+    landmarks = analyze_photo(form.photo.image)
+    if landmarks["faces"]:
+        return landmarks
+    message = _("We couldn't find a face in this photo. Try one where your face is well lit and facing the camera.")
+    form.add_error(None, ValidationError(message, code="no_face"))
+    return None
 
 
 @login_required
@@ -316,9 +330,9 @@ def over_limit(request, generation):
 @login_required
 @require_POST
 def generation_delete(request, pk):
-    generation = owned(Generation, request, pk)
-    generation.cancel()
-    generation.delete()
+    from gallery.generations import lifecycle
+
+    lifecycle.delete(owned(Generation, request, pk))
     messages.success(request, _("The dog has been deleted."))
     return redirect("gallery:index")
 

@@ -1,6 +1,10 @@
+import io
+
 from django.test import TestCase, override_settings
 from django.urls import reverse
+from PIL import Image
 
+from gallery.generations.preview_store import delete_preview, store_preview
 from gallery.models import Generation
 
 from .factories import make_generation, make_photo, make_user
@@ -78,6 +82,52 @@ class CancelAndRetryTests(TestCase):
         response = self.client.get(reverse("gallery:generation", args=[generation.pk]))
         self.assertContains(response, "Something went wrong while making this dog.")
         self.assertContains(response, reverse("gallery:generation-retry", args=[generation.pk]))
+
+
+@override_settings(FTA_MAX_ACTIVE_GENERATIONS=1)
+class RetryAndRegenerateLimitTests(TestCase):
+    def setUp(self):
+        self.user = make_user()
+        self.photo = make_photo(self.user)
+        self.client.force_login(self.user)
+        make_generation(self.photo, status="running")
+        self.failed = make_generation(self.photo, status="failed", error="boom")
+
+    def test_retry_over_the_limit_answers_429_and_leaves_it_failed(self):
+        response = self.client.post(reverse("gallery:generation-retry", args=[self.failed.pk]))
+        self.assertContains(response, "at most 1 at once", status_code=429)
+        self.failed.refresh_from_db()
+        self.assertEqual(self.failed.status, "failed")
+
+    def test_regenerate_over_the_limit_answers_429_and_makes_nothing(self):
+        response = self.client.post(reverse("gallery:generation-regenerate", args=[self.failed.pk]))
+        self.assertContains(response, "at most 1 at once", status_code=429)
+        self.assertEqual(Generation.objects.count(), 2)
+
+
+class LivePreviewTests(TestCase):
+    def setUp(self):
+        self.user = make_user()
+        self.generation = make_generation(make_photo(self.user), status="running", step=3)
+        self.url = reverse("gallery:generation-preview", args=[self.generation.pk])
+        store_preview(self.generation.pk, Image.new("RGB", (32, 32), "orange"))
+        self.addCleanup(delete_preview, self.generation.pk)
+
+    def test_the_owner_gets_the_running_generations_latest_preview(self):
+        self.client.force_login(self.user)
+        response = self.client.get(self.url)
+        self.assertEqual((response.status_code, response["Content-Type"]), (200, "image/webp"))
+        self.assertEqual(response["Cache-Control"], "no-store")
+        self.assertGreater(Image.open(io.BytesIO(response.content)).getpixel((16, 16))[0], 200)  # orange
+
+    def test_another_user_gets_404(self):
+        self.client.force_login(make_user("joon"))
+        self.assertEqual(self.client.get(self.url).status_code, 404)
+
+    def test_a_finished_generation_has_no_preview(self):
+        Generation.objects.filter(pk=self.generation.pk).update(status="succeeded")
+        self.client.force_login(self.user)
+        self.assertEqual(self.client.get(self.url).status_code, 404)
 
 
 class GenerateLimitTests(TestCase):

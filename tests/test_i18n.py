@@ -1,13 +1,19 @@
 """Korean: pages in Korean for a Korean visitor, and a catalogue with every message translated.
 
-The catalogue checks read locale/ko/LC_MESSAGES/django.po in pure Python (no gettext tools needed),
-and also check that the committed django.mo says the same as the .po, so a forgotten
-`compilemessages` fails here rather than serving stale Korean.
+The catalogue checks read locale/ko/LC_MESSAGES/django.po in pure Python, compare its entries with
+what makemessages (GNU gettext, which bin/test installs) finds in the sources, and check that the
+committed django.mo says the same as the .po, so a forgotten `compilemessages` fails here rather
+than serving stale Korean.
 """
 
 import gettext as gnu_gettext
 import io
+import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -124,6 +130,39 @@ class KoreanCatalogueTests(SimpleTestCase):
         self.assertEqual(compiled, expected, "django.mo is stale: run manage.py compilemessages --ignore=.venv")
 
 
+# What makemessages reads: the rest (.venv, bench, tests) is ignored by the documented command too.
+SOURCE_FOLDERS = ("facetoanimals", "gallery", "transform", "templates", "static", "locale")
+
+
+def message_keys(path):
+    return {(e.get("msgctxt"), e["msgid"], e.get("msgid_plural")) for e in parse_po(path) if e["msgid"]}
+
+
+class CatalogueUpToDateTests(SimpleTestCase):
+    def test_makemessages_would_neither_add_nor_change_an_entry(self):
+        """A new or changed `_()` string must come with its Korean entry in the committed catalogue."""
+        root = Path(settings.BASE_DIR)
+        with tempfile.TemporaryDirectory(prefix="fta-makemessages-") as folder:
+            copy = Path(folder)
+            for name in SOURCE_FOLDERS:
+                shutil.copytree(root / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copy(root / "manage.py", copy)
+            env = {**os.environ, "DJANGO_SETTINGS_MODULE": "facetoanimals.settings", "FTA_VAR_DIR": str(copy / "var")}
+            result = subprocess.run(
+                [sys.executable, "manage.py", "makemessages", "-l", "ko", "--no-obsolete"],
+                cwd=copy,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            self.assertEqual(result.returncode, 0, result.stderr)
+            fresh = message_keys(copy / "locale" / "ko" / "LC_MESSAGES" / "django.po")
+        committed = message_keys(PO_PATH)
+        self.assertEqual(sorted(fresh - committed, key=str), [], "run makemessages and translate the new entries")
+        self.assertEqual(sorted(committed - fresh, key=str), [], "run makemessages --no-obsolete: these are gone")
+
+
 class KoreanPagesTests(TestCase):
     def setUp(self):
         self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
@@ -174,7 +213,7 @@ class KoreanPagesTests(TestCase):
             reverse("signup"),
             {"username": "jisu", "email": "MINA@example.com", "password1": "dog-portrait-42", "password2": "dog-portrait-42"},
         )
-        self.assertContains(response, "이 이메일 주소로 가입된 계정이 이미 있어요.", status_code=response.status_code)
+        self.assertContains(response, "이 이메일 주소로 가입된 계정이 이미 있어요.", status_code=400)
 
     def test_a_failure_stored_in_english_is_shown_in_korean(self):
         user = make_user("mina")
@@ -189,16 +228,27 @@ class KoreanPagesTests(TestCase):
 
 class KoreanMessagesFromCodeTests(TestCase):
     def test_upload_refusals_are_in_korean(self):
+        from gallery.forms import upload_refusal_message
         from transform.uploads import UploadRejected, clean_upload, too_big
 
         with translation.override("ko"):
             with self.assertRaises(UploadRejected) as refused:
                 clean_upload(io.BytesIO(b""), "empty.jpg", max_bytes=1000, max_pixels=10**6, min_side=64)
-            self.assertEqual(str(refused.exception), "빈 파일이에요.")
+            self.assertEqual(upload_refusal_message(refused.exception), "빈 파일이에요.")
             with self.assertRaises(UploadRejected) as refused:
                 clean_upload(io.BytesIO(b"plain text, no image"), "a.txt", max_bytes=1000, max_pixels=10**6, min_side=64)
-            self.assertIn("지원하지 않는 이미지 파일이에요", str(refused.exception))
-            self.assertEqual(str(too_big(12 * 2**20)), "파일이 12MB보다 커요. 더 작은 사진을 올려 주세요.")
+            self.assertIn("지원하지 않는 이미지 파일이에요", upload_refusal_message(refused.exception))
+            self.assertEqual(
+                upload_refusal_message(too_big(12 * 2**20)), "파일이 12.0\xa0MB보다 커요. 더 작은 사진을 올려 주세요."
+            )
+
+    def test_parameter_problems_are_in_korean(self):
+        user = make_user("mina")
+        with translation.override("ko"):
+            form = GenerateForm(make_photo(user), {"face": 0, "breed": "pug", "steps": "500", "cfg_scale": "50"})
+            self.assertFalse(form.is_valid())
+            self.assertEqual(form.errors["steps"], ["1에서 100 사이여야 해요."])
+            self.assertEqual(form.errors["cfg_scale"], ["1에서 20 사이여야 해요."])
 
     def test_job_failure_sentences_are_stored_in_english_and_translate_to_korean(self):
         from gallery.generations.jobs import user_message

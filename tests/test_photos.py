@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.test import TestCase, override_settings
 from django.urls import reverse
 from PIL import Image
@@ -20,6 +21,22 @@ WEB_REFUSALS = {
     "png_header_30000": ("too_many_pixels", "This photo has more than 40 megapixels; please upload a smaller one."),
     "png_12000": ("too_many_pixels", "This photo has more than 40 megapixels; please upload a smaller one."),
 }
+
+
+COUNTING_HANDLER = "tests.test_photos.CountingUploadHandler"
+
+
+class CountingUploadHandler(FileUploadHandler):
+    """Counts the upload bytes that reach it, and passes them on."""
+
+    received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        type(self).received += len(raw_data)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
 
 
 def files_of(user):
@@ -97,8 +114,15 @@ class UploadTests(TestCase):
 
     @override_settings(FTA_UPLOAD_MAX_BYTES=100_000)
     def test_an_over_large_body_is_refused_before_it_is_parsed(self):
-        response = self.upload(samples.portrait_jpeg() + bytes(200_000))
-        self.assertContains(response, "larger than 0 MB", status_code=413)
+        # A real handler where Django's own memory and temporary-file handlers would get the bytes:
+        # it must get none of them (without the size handler in the settings, it gets them all).
+        handlers = list(settings.FILE_UPLOAD_HANDLERS)
+        handlers.insert(handlers.index("django.core.files.uploadhandler.MemoryFileUploadHandler"), COUNTING_HANDLER)
+        CountingUploadHandler.received = 0
+        with self.settings(FILE_UPLOAD_HANDLERS=handlers):
+            response = self.upload(samples.portrait_jpeg() + bytes(200_000))
+        self.assertContains(response, "larger than 97.7\xa0KB", status_code=413)
+        self.assertEqual(CountingUploadHandler.received, 0)
         self.assertFalse(Photo.objects.exists())
 
     @override_settings(FTA_UPLOADS_PER_HOUR=1)

@@ -1,9 +1,31 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from axes.models import AccessAttempt
 from django.contrib.auth.models import User
-from django.test import TestCase, override_settings
+from django.test import TestCase
 from django.urls import reverse
 
 from .factories import make_user
+
+ROOT = Path(__file__).resolve().parent.parent
+HTTPS_COOKIE_PROBE = """
+import django
+django.setup()
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+call_command("migrate", verbosity=0)
+User.objects.create_user("mina", password="dog-portrait-42")
+client = Client(HTTP_HOST="localhost")
+page = client.get("/accounts/login/", secure=True)
+response = client.post("/accounts/login/", {"username": "mina", "password": "dog-portrait-42"}, secure=True)
+assert response.status_code == 302, response.status_code
+for name, cookie in (("session", response.cookies["sessionid"]), ("csrf", page.cookies["csrftoken"])):
+    print(name + ":", "secure" if cookie["secure"] else "", "httponly" if cookie["httponly"] and name == "session" else "")
+"""
 
 
 class LoginThrottlingTests(TestCase):
@@ -36,8 +58,11 @@ class LoginThrottlingTests(TestCase):
         self.assertTrue(AccessAttempt.objects.exists())
         admin = User.objects.create_superuser("boss", "boss@example.com", "pw")
         self.client.force_login(admin)
-        self.assertEqual(self.client.get(reverse("admin:axes_accessattempt_changelist")).status_code, 200)
-        AccessAttempt.objects.all().delete()  # what the admin's delete action does
+        changelist = reverse("admin:axes_accessattempt_changelist")
+        self.assertContains(self.client.get(changelist), "mina")
+        ids = [str(pk) for pk in AccessAttempt.objects.values_list("pk", flat=True)]
+        response = self.client.post(changelist, {"action": "delete_selected", "_selected_action": ids, "post": "yes"})
+        self.assertRedirects(response, changelist)
         self.client.logout()
         response = self.client.post(reverse("login"), {"username": "mina", "password": "dog-portrait-42"}, REMOTE_ADDR="10.0.0.1")
         self.assertEqual(response.status_code, 302)
@@ -62,13 +87,23 @@ class HeaderTests(TestCase):
             self.assertNotRegex(text, r"<script(?![^>]*\bsrc=)[^>]*>", template.name)
             self.assertNotRegex(text, r"\son(click|load|submit|change)=", template.name)
 
-    @override_settings(SESSION_COOKIE_SECURE=True, CSRF_COOKIE_SECURE=True)
-    def test_cookies_are_secure_and_http_only_in_https_mode(self):
-        make_user("mina")
-        response = self.client.post(reverse("login"), {"username": "mina", "password": "dog-portrait-42"}, REMOTE_ADDR="10.2.2.2")
-        session = response.cookies["sessionid"]
-        self.assertTrue(session["secure"])
-        self.assertTrue(session["httponly"])
+    def test_cookies_are_secure_and_http_only_with_fta_https_on(self):
+        """FTA_HTTPS=1 read by a fresh settings import, as at start-up (not settings overridden by the test)."""
+        result = subprocess.run(
+            [sys.executable, "-c", HTTPS_COOKIE_PROBE],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "tests.settings",
+                "DATABASE_URL": "sqlite:///:memory:",
+                "FTA_HTTPS": "1",
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        self.assertEqual(result.stdout.split(), ["session:", "secure", "httponly", "csrf:", "secure"])
 
     def test_forms_are_csrf_protected(self):
         client = self.client_class(enforce_csrf_checks=True)

@@ -61,6 +61,33 @@ class ProductionSettingsTests(SimpleTestCase):
         self.assertIn("DJANGO_SECRET_KEY must be set", result.stderr)
         self.assertNotIn("Traceback", result.stderr)
 
+    def test_a_misspelt_boolean_stops_start_up_with_one_line_naming_it(self):
+        result = manage("check", FTA_HTTPS="ture")
+        self.assertNotEqual(result.returncode, 0)
+        last_line = result.stderr.strip().splitlines()[-1]
+        self.assertIn("ImproperlyConfigured: FTA_HTTPS='ture' is not a boolean", last_line)
+
+
+class TestSettingsTests(SimpleTestCase):
+    def test_the_test_settings_keep_out_of_the_checkout_and_remove_their_folder(self):
+        fresh = {k: v for k, v in os.environ.items() if k not in ("FTA_TEST_DIR", "FTA_VAR_DIR", "FTA_MEDIA_ROOT")}
+        fresh.pop("DJANGO_SECRET_KEY", None)
+        code = "from django.conf import settings as s; print(s.SECRET_KEY and s.VAR_DIR, s.MEDIA_ROOT, s.STATIC_ROOT)"
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**fresh, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        folders = [Path(folder) for folder in result.stdout.split()]
+        self.assertEqual(len(folders), 3)
+        for folder in folders:
+            self.assertNotIn(ROOT, folder.parents)
+            self.assertFalse(folder.exists(), f"{folder} outlived the process")
+
 
 WEB_IMPORTS_PROBE = """
 import sys
@@ -107,6 +134,8 @@ class DocumentationTests(SimpleTestCase):
         import re
 
         settings_source = (ROOT / "facetoanimals" / "settings.py").read_text()
-        read = set(re.findall(r'(?:env_\w+|os\.environ\.get)\("([A-Z_]+)"', settings_source))
+        # \s* so that a read spread over several lines counts too.
+        read = set(re.findall(r'(?:env_\w+|os\.environ\.get)\(\s*"([A-Z_]+)"', settings_source))
+        self.assertIn("FTA_EMAIL_BACKEND", read)
         readme = (ROOT / "README.md").read_text()
         self.assertEqual({name for name in read if f"`{name}`" not in readme}, set())

@@ -1,4 +1,4 @@
-"""Face analysis for the landmark JSON (see CONTRACT.md): boxes, 478 landmarks and head pose.
+"""Face analysis for the landmark JSON (docs/API.md): boxes, 478 landmarks and head pose.
 
 Faces are found by face_detection.detect_faces(); FaceMesh then runs on a square crop around each
 one, since on a whole photo it only finds a single, large face. If the detector finds nothing,

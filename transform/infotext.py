@@ -73,10 +73,11 @@ def build_infotext(prompt, params, *, sd_model, controlnet_model, scheduler, bre
     return "\n".join(lines)
 
 
-def png_bytes(image, infotext):
-    """The image as PNG bytes with the infotext in a `parameters` text chunk."""
+def png_bytes(image, infotext=None):
+    """The image as PNG bytes, with the infotext (when given) in a `parameters` text chunk."""
     metadata = PngInfo()
-    metadata.add_text("parameters", infotext)
+    if infotext is not None:
+        metadata.add_text("parameters", infotext)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", pnginfo=metadata)
     return buffer.getvalue()

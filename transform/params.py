@@ -7,6 +7,14 @@ import random
 import string
 from dataclasses import asdict, dataclass, fields, replace
 
+
+def _(message):
+    """Marks a message for the translation catalogue (makemessages finds `_()`); whoever shows it translates.
+
+    Not Django's gettext_noop, which reads the settings even though it translates nothing."""
+    return message
+
+
 DEFAULT_PROMPT_TEMPLATE = "dog, close up, (face portrait:1.1), front face, {breed}"
 DEFAULT_NEGATIVE_PROMPT = (
     "human, person, man, woman, text, watermark, signature, lowres, blurry, jpeg artifacts, "
@@ -26,12 +34,21 @@ SIZE_MULTIPLE = 64
 CONTROLNET_SCALE_RANGE = (0.0, 2.0)
 SEED_MAX = 2**32 - 1
 PROMPT_MAX_LENGTH = 1000
-# Written into a result's params by the engine (the diffusers scheduler that ran); ignored as input.
-RECORDED_ONLY = ("scheduler",)
+
+
+class Problem(str):
+    """One field's validation message: the English text, with its untranslated template and values
+    so that the web layer can show it translated: gettext(problem.template) % problem.values."""
+
+    def __new__(cls, template, **values):
+        problem = super().__new__(cls, template % values if values else template)
+        problem.template = template
+        problem.values = values
+        return problem
 
 
 class InvalidParams(ValueError):
-    """Parameters that fail validation; `errors` maps each field name to a message."""
+    """Parameters that fail validation; `errors` maps each field name to a Problem."""
 
     def __init__(self, errors):
         self.errors = errors
@@ -67,7 +84,7 @@ class GenerationParams:
         A missing, empty or -1 seed (A1111's "random") becomes a random seed here, so it is always recorded.
         """
         known = {f.name for f in fields(cls)}
-        errors = {name: "Unknown parameter." for name in data if name not in known and name not in RECORDED_ONLY}
+        errors = {name: Problem(_("Unknown parameter.")) for name in data if name not in known}
         values = {}
         for name, check in _CHECKS.items():
             if name not in data:
@@ -75,15 +92,15 @@ class GenerationParams:
             try:
                 values[name] = check(data[name])
             except ValueError as error:
-                errors[name] = str(error)
+                errors[name] = error.args[0]
         if not errors:
             start, end = values.get("guidance_start", 0.0), values.get("guidance_end", 1.0)
             if start >= end:
-                errors["guidance_end"] = "Must be greater than guidance start."
+                errors["guidance_end"] = Problem(_("Must be greater than guidance start."))
         if not errors and values.get("mode") == "img2img":
             # diffusers runs int(steps x strength) steps; none at all would return noise.
             if int(values.get("steps", cls.steps) * values.get("strength", cls.strength)) < 1:
-                errors["strength"] = "Too low for this many steps: no denoising step would run."
+                errors["strength"] = Problem(_("Too low for this many steps: no denoising step would run."))
         if errors:
             raise InvalidParams(errors)
         return cls(**values).with_seed()
@@ -107,13 +124,13 @@ def check_value(name, value):
 def _number(kind, low, high):
     def check(value):
         if isinstance(value, bool):
-            raise ValueError("Must be a number.")
+            raise ValueError(Problem(_("Must be a number.")))
         try:
             number = kind(value) if kind is float else _integer(value)
         except (TypeError, ValueError):
-            raise ValueError("Must be a whole number." if kind is int else "Must be a number.") from None
+            raise ValueError(Problem(_("Must be a whole number.") if kind is int else _("Must be a number."))) from None
         if number != number or not low <= number <= high:
-            raise ValueError(f"Must be between {low:g} and {high:g}.")
+            raise ValueError(Problem(_("Must be between %(low)s and %(high)s."), low=f"{low:g}", high=f"{high:g}"))
         return number
 
     return check
@@ -129,7 +146,7 @@ def _integer(value):
 def _size(value):
     number = _number(int, *SIZE_RANGE)(value)
     if number % SIZE_MULTIPLE:
-        raise ValueError(f"Must be a multiple of {SIZE_MULTIPLE}.")
+        raise ValueError(Problem(_("Must be a multiple of %(multiple)d."), multiple=SIZE_MULTIPLE))
     return number
 
 
@@ -142,7 +159,7 @@ def _seed(value):
 def _choice(choices):
     def check(value):
         if value not in choices:
-            raise ValueError(f"Must be one of: {', '.join(choices)}.")
+            raise ValueError(Problem(_("Must be one of: %(choices)s."), choices=", ".join(choices)))
         return value
 
     return check
@@ -150,20 +167,20 @@ def _choice(choices):
 
 def _text(value):
     if not isinstance(value, str):
-        raise ValueError("Must be text.")
+        raise ValueError(Problem(_("Must be text.")))
     if len(value) > PROMPT_MAX_LENGTH:
-        raise ValueError(f"At most {PROMPT_MAX_LENGTH} characters.")
+        raise ValueError(Problem(_("At most %(length)d characters."), length=PROMPT_MAX_LENGTH))
     return value.strip()
 
 
 def _prompt_template(value):
     value = _text(value)
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+        names = [name for _text_, name, _spec, _conversion in string.Formatter().parse(value) if name is not None]
     except ValueError:
-        raise ValueError("Braces must be balanced; write {breed} where the breed goes.") from None
+        raise ValueError(Problem(_("Braces must be balanced; write {breed} where the breed goes."))) from None
     if names != ["breed"]:
-        raise ValueError("Must contain {breed} exactly once and no other {fields}.")
+        raise ValueError(Problem(_("Must contain {breed} exactly once and no other {fields}.")))
     return value
 
 

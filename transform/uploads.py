@@ -1,6 +1,6 @@
 """Checks an uploaded photo and turns it into clean 8-bit sRGB with no metadata.
 
-Refusals are `UploadRejected` with one translated, user-facing sentence. The cheap checks come
+Refusals are `UploadRejected` with a code (the web layer words and translates it). The cheap checks come
 first: the byte size, then the type from magic bytes, then the dimensions from the header; only
 then is anything decoded. Animated WebP and PNG are accepted: their first frame is used.
 """
@@ -9,7 +9,6 @@ import io
 import unicodedata
 from dataclasses import dataclass
 
-from django.utils.translation import gettext
 from PIL import Image, ImageOps
 from PIL.JpegImagePlugin import JpegImageFile
 from PIL.PngImagePlugin import PngImageFile
@@ -26,12 +25,12 @@ HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"
 
 
 class UploadRejected(ValueError):
-    """An upload that is not accepted; str(error) is the message for the user, `code` its kind."""
+    """An upload that is not accepted: `code` says why, `limit` the limit it broke (bytes, pixels or side)."""
 
-    def __init__(self, message, code="invalid"):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, code, limit=None):
+        super().__init__(code if limit is None else f"{code} (limit {limit})")
         self.code = code
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ def clean_upload(fileobj, name="", *, max_bytes, max_pixels, min_side):
     UploadRejected. `name` is the uploaded file's name, kept only as display text."""
     data = read_limited(fileobj, max_bytes)
     if not data:
-        raise UploadRejected(gettext("The file is empty."), "empty")
+        raise UploadRejected("empty")
     image = open_by_magic(data)
     check_dimensions(image.size, max_pixels, min_side)
     try:
@@ -82,10 +81,7 @@ def open_by_magic(data):
     """
     decoder = decoder_for(data[:16])
     if decoder is None:
-        raise UploadRejected(
-            gettext("This file is not a supported image; please upload a JPEG, PNG, WebP or HEIC photo."),
-            "unsupported",
-        )
+        raise UploadRejected("unsupported")
     try:
         return decoder(io.BytesIO(data))
     except Exception as error:
@@ -107,28 +103,17 @@ def decoder_for(head):
 def check_dimensions(size, max_pixels, min_side):
     width, height = size
     if width * height > max_pixels:
-        raise UploadRejected(
-            gettext("This photo has more than %(megapixels)s megapixels; please upload a smaller one.")
-            % {"megapixels": round(max_pixels / 1e6)},
-            "too_many_pixels",
-        )
+        raise UploadRejected("too_many_pixels", max_pixels)
     if min(width, height) < min_side:
-        raise UploadRejected(
-            gettext("This photo is too small; it must be at least %(pixels)d pixels on each side.") % {"pixels": min_side},
-            "too_small",
-        )
+        raise UploadRejected("too_small", min_side)
 
 
 def too_big(max_bytes):
-    return UploadRejected(
-        gettext("This file is larger than %(megabytes)s MB; please upload a smaller photo.")
-        % {"megabytes": round(max_bytes / 2**20)},
-        "too_big",
-    )
+    return UploadRejected("too_big", max_bytes)
 
 
 def corrupt():
-    return UploadRejected(gettext("This image is damaged or incomplete, so it cannot be read."), "corrupt")
+    return UploadRejected("corrupt")
 
 
 def display_name(name):

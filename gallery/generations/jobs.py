@@ -1,10 +1,10 @@
 """The generation job, run by the worker: claims the row, runs the engine, stores the files.
 
-The job receives a generation's id and nothing else; the database row is the source of truth.
+The job receives a generation's id and nothing else; the database row is the source of truth, and
+every change of its status goes through gallery.generations.lifecycle.
 torch and the engine are imported lazily so the web process can name this module without cost.
 """
 
-import io
 import logging
 import os
 import socket
@@ -12,17 +12,17 @@ import time
 import traceback
 
 from django.core.files.base import ContentFile
-from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext_noop as _
 from PIL import Image
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
-from gallery.models import Generation, delete_stored
+from gallery.models import Generation
+from transform.infotext import png_bytes
 from transform.uploads import make_thumbnail
 
-from .preview_store import store_preview
+from . import lifecycle
+from .preview_store import delete_preview, store_preview
 
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 # At most this many database writes per second for progress: the status endpoint polls it.
@@ -44,51 +44,65 @@ def get_engine():
 
 
 class ProgressReporter:
-    """Writes the step to the row a few times a second and reads the owner's cancel request back."""
+    """Writes the step to the row a few times a second; the write also says whether to go on."""
 
     def __init__(self, generation_id):
         self.generation_id = generation_id
         self.last_write = 0.0
         self.last_preview = 0.0
-        self.cancel_requested = False
+        self.stop = False
 
     def on_step(self, step, steps, latents=None):
         now = time.monotonic()
         if step < steps and now - self.last_write < 1 / PROGRESS_WRITES_PER_SECOND:
             return
         self.last_write = now
-        rows = Generation.objects.filter(pk=self.generation_id)
-        rows.update(step=step, steps=steps)
-        self.cancel_requested = rows.filter(cancel_requested=True).exists()
-        if latents is not None and now - self.last_preview >= PREVIEW_INTERVAL_SECONDS:
+        # Cancelled by its owner, or deleted (with its photo or account): either way, stop.
+        self.stop = not lifecycle.progress(self.generation_id, step, steps)
+        if not self.stop and latents is not None and now - self.last_preview >= PREVIEW_INTERVAL_SECONDS:
             self.last_preview = now
             from transform.engine import latent_preview
 
             store_preview(self.generation_id, latent_preview(latents))
 
     def should_cancel(self):
-        return self.cancel_requested
+        return self.stop
 
 
 def run_generation(generation_id):
-    """The RQ job. Returns the final status; never raises for a failed generation."""
+    """The RQ job. A failed generation is recorded on its row, then re-raised so RQ records a failed job."""
     job = get_current_job()
-    started = timezone.now()
-    claimed = Generation.objects.filter(pk=generation_id, status=Generation.Status.QUEUED, job_id=job.id if job else "").update(
-        status=Generation.Status.RUNNING, started_at=started, attempts=F("attempts") + 1, worker_name=WORKER_NAME, step=0
-    )
-    if not claimed:
-        # Cancelled while queued, or a stale job for a generation that was re-queued under a new job id.
+    if not lifecycle.claim(generation_id, job.id if job else "", WORKER_NAME):
+        # Cancelled or deleted while queued, or a stale job for a generation re-queued under a new job id.
         log.info("Generation %s is not waiting for job %s: skipped", generation_id, job and job.id)
         return "skipped"
+    try:
+        return run_claimed(generation_id)
+    finally:
+        delete_preview(generation_id)
 
-    generation = Generation.objects.select_related("photo").get(pk=generation_id)
-    timings = {"queue_wait": round((started - (generation.enqueued_at or generation.created_at)).total_seconds(), 3)}
+
+def run_claimed(generation_id):
+    from transform.engine import GenerationCancelled
+
+    try:
+        generation = Generation.objects.select_related("photo").get(pk=generation_id)
+    except Generation.DoesNotExist:
+        return "deleted"
+    timings = {
+        "queue_wait": round((generation.started_at - (generation.enqueued_at or generation.created_at)).total_seconds(), 3)
+    }
     try:
         result = generate(generation, timings)
-    except Exception as exc:  # noqa: BLE001  every failure must end in a row the owner can read
-        return finish_unsuccessfully(generation, exc, timings)
-    return save_result(generation, result, timings)
+        return save_result(generation, result, timings)
+    except GenerationCancelled:
+        lifecycle.finish_cancelled(generation.pk, timings)
+        return Generation.Status.CANCELLED
+    except Exception as exc:
+        if not lifecycle.fail(generation.pk, user_message(exc), traceback.format_exc(), timings):
+            return "deleted"  # it failed because its photo or account was deleted under it
+        log.exception("Generation %s failed", generation.pk)
+        raise
 
 
 def generate(generation, timings):
@@ -125,51 +139,28 @@ def is_out_of_memory(exc):
 
 
 def save_result(generation, result, timings):
+    """Write the files, then record them; files of a generation deleted or cancelled meanwhile are removed."""
     began = time.perf_counter()
-    files = {
+    contents = {
         "result": ("dog.png", result.png),
         "thumbnail": ("dog.webp", make_thumbnail(result.image)),
         "control_image": ("control.png", png_bytes(result.control_image)),
         "face_crop": ("face.webp", make_thumbnail(result.face_crop)),
     }
+    files = [getattr(generation, field) for field in contents]
     try:
-        for field, (name, data) in files.items():
-            getattr(generation, field).save(name, ContentFile(data), save=False)
+        for file, (name, data) in zip(files, contents.values(), strict=True):
+            file.save(name, ContentFile(data), save=False)
         timings["saving"] = round(time.perf_counter() - began, 3)
-        Generation.objects.filter(pk=generation.pk).update(
-            **{field: getattr(generation, field).name for field in files},
-            status=Generation.Status.SUCCEEDED,
-            step=F("steps"),
-            seed=result.seed,
-            infotext=result.infotext,
-            timings=timings,
-            finished_at=timezone.now(),
-        )
-    except Exception as exc:  # noqa: BLE001
-        delete_stored(getattr(generation, field) for field in files)
-        return finish_unsuccessfully(generation, exc, timings)
+        won = lifecycle.succeed(generation, files, seed=result.seed, infotext=result.infotext, timings=timings)
+    except BaseException:
+        lifecycle.discard_files(files)
+        raise
+    if not won:
+        log.info("Generation %s was deleted or cancelled while saving: its files are removed", generation.pk)
+        return "lost"
     log.info("Generation %s succeeded on %s", generation.pk, WORKER_NAME)
     return Generation.Status.SUCCEEDED
-
-
-def png_bytes(image):
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", optimize=False)
-    return buffer.getvalue()
-
-
-def finish_unsuccessfully(generation, exc, timings):
-    from transform.engine import GenerationCancelled
-
-    if isinstance(exc, GenerationCancelled):
-        status, message, trace = Generation.Status.CANCELLED, "", ""
-    else:
-        log.exception("Generation %s failed", generation.pk)
-        status, message, trace = Generation.Status.FAILED, user_message(exc), traceback.format_exc()
-    Generation.objects.filter(pk=generation.pk).update(
-        status=status, error=message, traceback=trace, timings=timings, finished_at=timezone.now()
-    )
-    return status
 
 
 def user_message(exc):

@@ -26,3 +26,11 @@ def store_preview(generation_id, image):
 def load_preview(generation_id):
     """The latest preview as WebP bytes, or None."""
     return get_queue().connection.get(preview_key(generation_id))
+
+
+def delete_preview(generation_id):
+    """Once the generation ends or is deleted (best effort: the key expires anyway)."""
+    try:
+        get_queue().connection.delete(preview_key(generation_id))
+    except RedisError:
+        pass

@@ -1,15 +1,16 @@
-"""The generation queue: one RQ queue, "gpu", on REDIS_URL; jobs carry a generation's id and nothing else."""
+"""The generation queue: RQ_QUEUES["gpu"] through django-rq; jobs carry a generation's id and nothing else.
+
+Which generation gets a job, and when, is decided by gallery.generations.lifecycle.queue().
+"""
 
 import logging
 import uuid
 from functools import lru_cache
 
+import django_rq
 import redis
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 from redis.exceptions import RedisError
-from rq import Queue
 
 QUEUE_NAME = "gpu"
 JOB_FUNCTION = "gallery.generations.jobs.run_generation"
@@ -23,43 +24,34 @@ def _connection(url):
 
 
 def get_queue():
-    """The queue on settings.REDIS_URL (the same one `rqworker gpu` reads through RQ_QUEUES)."""
-    return Queue(QUEUE_NAME, connection=_connection(settings.REDIS_URL), default_timeout=settings.FTA_JOB_TIMEOUT)
+    """The queue `rqworker gpu` reads: django-rq's, so settings.RQ (COMMIT_MODE, classes) applies."""
+    return django_rq.get_queue(QUEUE_NAME, connection=_connection(settings.REDIS_URL))
 
 
-def enqueue_generation(generation):
-    """Give the generation a fresh job id and put it on the queue once the transaction commits.
-
-    If Redis is unreachable the generation simply stays queued in the database: the reconcile pass
-    (gallery.generations.reconcile) enqueues it when Redis answers again. Returns the job id.
-    """
-    job_id = f"{generation.pk}-{uuid.uuid4().hex[:8]}"
-    type(generation).objects.filter(pk=generation.pk).update(job_id=job_id, enqueued_at=timezone.now())
-    generation.job_id = job_id
-
-    def push():
-        try:
-            push_job(generation.pk, job_id)
-        except RedisError:
-            log.warning("Redis unavailable: generation %s waits for the reconcile pass", generation.pk)
-
-    transaction.on_commit(push)
-    return job_id
+def new_job_id(generation_id):
+    # Chosen by us, so the row can name the one job meant to run it.
+    return f"{generation_id}-{uuid.uuid4().hex[:8]}"
 
 
 def push_job(generation_id, job_id):
-    get_queue().enqueue(
-        JOB_FUNCTION,
-        str(generation_id),
-        job_id=job_id,
-        job_timeout=settings.FTA_JOB_TIMEOUT,
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
-    )
+    """Put the job on the queue; with Redis down the generation stays queued for the reconcile pass."""
+    try:
+        get_queue().enqueue(
+            JOB_FUNCTION,
+            str(generation_id),
+            job_id=job_id,
+            job_timeout=settings.FTA_JOB_TIMEOUT,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+        )
+    except RedisError:
+        log.warning("Redis unavailable: generation %s waits for the reconcile pass", generation_id)
 
 
 def remove_job(job_id):
     """Take a job off the queue if it is still waiting there (best effort: Redis may be gone)."""
+    if not job_id:
+        return
     try:
         get_queue().remove(job_id)
     except RedisError:

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_noop as _
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from gallery.generations.queue import enqueue_generation, get_queue
+from gallery.generations import lifecycle
+from gallery.generations.queue import get_queue
 from gallery.models import Generation
 
 # A generation whose worker died is run again once; the second loss fails it.
@@ -39,23 +40,14 @@ def reconcile():
         if connection.exists(alive_key(generation.worker_name)):
             continue
         if generation.attempts < MAX_ATTEMPTS:
-            still_running = Generation.objects.filter(
-                pk=generation.pk, status=Generation.Status.RUNNING, worker_name=generation.worker_name
-            )
-            if still_running.update(status=Generation.Status.QUEUED, step=0, started_at=None):
-                enqueue_generation(generation)
+            if lifecycle.requeue_lost(generation):
                 requeued += 1
                 log.warning("Worker %s died during %s: re-queued", generation.worker_name, generation.pk)
-        else:
-            failed += Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
-                status=Generation.Status.FAILED,
-                error=_("The worker making this dog stopped unexpectedly, twice. Please retry."),
-                finished_at=timezone.now(),
-            )
+        elif lifecycle.fail_lost(generation, _("The worker making this dog stopped unexpectedly, twice. Please retry.")):
+            failed += 1
     stale = timezone.now() - ENQUEUE_GRACE
     for generation in Generation.objects.filter(status=Generation.Status.QUEUED, created_at__lt=stale):
-        if not job_is_waiting(connection, generation.job_id):
-            enqueue_generation(generation)
+        if not job_is_waiting(connection, generation.job_id) and lifecycle.queue(generation):
             requeued += 1
             log.warning("Generation %s had no job in Redis: re-queued", generation.pk)
     return requeued, failed

@@ -1,0 +1,166 @@
+"""Every status change of a Generation, and nowhere else.
+
+    queued ──claim──▶ running ──succeed──▶ succeeded
+      │                 │ ├────fail─────▶ failed ──┐
+      │                 │ └──finish_cancelled──▶ cancelled ──┤
+      └──cancel─────────┼─────────────────────▶ cancelled    │
+                        └──requeue_lost──▶ queued ◀──retry───┘
+
+Each transition is one conditional UPDATE and returns whether it happened (the row count). A
+transition that loses its race (the row was deleted, cancelled, or moved on by someone else) does
+nothing to the row; where it had already written files, it deletes them at once: a deleted
+generation's faces must not survive on disk.
+"""
+
+import os
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from gallery.models import Generation, delete_stored
+
+from . import queue as job_queue
+from .preview_store import delete_preview
+
+Status = Generation.Status
+
+
+def _row(generation_id, *statuses, **conditions):
+    return Generation.objects.filter(pk=generation_id, status__in=statuses, **conditions)
+
+
+def queue(generation):
+    """Give a queued generation a fresh job id and push the job once the transaction commits.
+
+    A new id for each (re)queue, so a stale job never runs it twice. Returns False when the row is no
+    longer queued (deleted or cancelled meanwhile): then no job is pushed.
+    """
+    job_id = job_queue.new_job_id(generation.pk)
+    if not _row(generation.pk, Status.QUEUED).update(job_id=job_id, enqueued_at=timezone.now()):
+        return False
+    generation.job_id = job_id
+    transaction.on_commit(lambda: job_queue.push_job(generation.pk, job_id))
+    return True
+
+
+def claim(generation_id, job_id, worker_name):
+    """The worker takes a queued generation for this job; False for a cancelled, deleted or stale one."""
+    return bool(
+        _row(generation_id, Status.QUEUED, job_id=job_id).update(
+            status=Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1, worker_name=worker_name, step=0
+        )
+    )
+
+
+def progress(generation_id, step, steps):
+    """Record the step; False means stop: the owner asked to cancel, or the row is gone (deleted)."""
+    return bool(_row(generation_id, Status.RUNNING, cancel_requested=False).update(step=step, steps=steps))
+
+
+def succeed(generation, files, **fields):
+    """Record the result; `files` are the FieldFiles already written. They are deleted when this loses.
+
+    It loses when the generation was deleted or cancelled meanwhile: a cancelled one ends cancelled.
+    """
+    won = _row(generation.pk, Status.RUNNING, cancel_requested=False).update(
+        **{file.field.name: file.name for file in files},
+        **fields,
+        status=Status.SUCCEEDED,
+        step=F("steps"),
+        finished_at=timezone.now(),
+    )
+    if not won:
+        discard_files(files)
+        finish_cancelled(generation.pk, fields.get("timings", {}))
+    return bool(won)
+
+
+def fail(generation_id, error, traceback, timings):
+    """A running generation failed: `error` (untranslated, shown to the owner) and the staff-only traceback."""
+    return bool(
+        _row(generation_id, Status.RUNNING).update(
+            status=Status.FAILED, error=error, traceback=traceback, timings=timings, finished_at=timezone.now()
+        )
+    )
+
+
+def finish_cancelled(generation_id, timings):
+    """A running generation stopped at its owner's request."""
+    return bool(
+        _row(generation_id, Status.RUNNING).update(
+            status=Status.CANCELLED, error="", traceback="", timings=timings, finished_at=timezone.now()
+        )
+    )
+
+
+def cancel(generation):
+    """A queued generation is cancelled at once; a running one is asked to stop at its next step."""
+    if _row(generation.pk, Status.QUEUED).update(status=Status.CANCELLED, finished_at=timezone.now()):
+        job_queue.remove_job(generation.job_id)
+        return True
+    return bool(_row(generation.pk, Status.RUNNING).update(cancel_requested=True))
+
+
+def retry(generation):
+    """Queue a failed or cancelled generation again, same parameters and seed."""
+    with transaction.atomic():
+        again = _row(generation.pk, Status.FAILED, Status.CANCELLED).update(
+            status=Status.QUEUED,
+            step=0,
+            error="",
+            traceback="",
+            cancel_requested=False,
+            started_at=None,
+            finished_at=None,
+            attempts=0,
+        )
+        return bool(again) and queue(generation)
+
+
+def requeue_lost(generation):
+    """The worker running it died: queue it again (only if no one else moved it meanwhile)."""
+    with transaction.atomic():
+        again = _row(generation.pk, Status.RUNNING, worker_name=generation.worker_name).update(
+            status=Status.QUEUED, step=0, started_at=None
+        )
+        return bool(again) and queue(generation)
+
+
+def fail_lost(generation, error):
+    """The worker running it died once too often."""
+    return bool(_row(generation.pk, Status.RUNNING).update(status=Status.FAILED, error=error, finished_at=timezone.now()))
+
+
+def delete(generation):
+    """Delete the row; its files, job and live preview go once the deletion commits (gallery.deletion).
+
+    A worker running it sees the row gone at its next step (progress() returns False) and stops; one
+    already saving finds succeed() losing and deletes what it wrote.
+    """
+    generation.delete()
+
+
+def forget(generation):
+    """After a deletion commits: what outlives the row outside the database (its job and live preview)."""
+    job_queue.remove_job(generation.job_id)
+    delete_preview(generation.pk)
+
+
+def discard_files(files):
+    """Delete files written for a generation that will not keep them, and the folders they leave empty
+    (an account deleted meanwhile must not get its folder back)."""
+    delete_stored(files)
+    for file in filter(None, files):
+        try:
+            folder = Path(file.storage.path(file.name)).parent
+        except NotImplementedError:  # remote storage has no folders
+            continue
+        root = Path(file.storage.location)
+        while folder != root and root in folder.parents:
+            try:
+                os.rmdir(folder)
+            except OSError:  # not empty (or already gone): the user's other files live there
+                break
+            folder = folder.parent

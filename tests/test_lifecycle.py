@@ -1,0 +1,75 @@
+"""The named transitions of a generation, each one conditional UPDATE that can lose its race on purpose."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.test import TestCase
+
+from gallery.generations import lifecycle
+from gallery.models import Generation
+
+from .factories import make_generation, make_photo, make_user
+
+
+class TransitionTests(TestCase):
+    def setUp(self):
+        self.photo = make_photo(make_user())
+
+    def status(self, generation):
+        return Generation.objects.get(pk=generation.pk).status
+
+    def test_a_stale_job_cannot_claim_a_generation_queued_again_under_a_new_job(self):
+        generation = make_generation(self.photo, job_id="new")
+        self.assertFalse(lifecycle.claim(generation.pk, "old", "worker"))
+        self.assertTrue(lifecycle.claim(generation.pk, "new", "worker"))
+        self.assertEqual(self.status(generation), "running")
+
+    def test_progress_tells_the_worker_to_stop_once_its_owner_cancels(self):
+        generation = make_generation(self.photo, status="running")
+        self.assertTrue(lifecycle.progress(generation.pk, 3, 20))
+        lifecycle.cancel(generation)
+        self.assertFalse(lifecycle.progress(generation.pk, 4, 20))
+
+    def test_progress_tells_the_worker_to_stop_once_the_generation_is_deleted(self):
+        generation = make_generation(self.photo, status="running")
+        lifecycle.delete(generation)
+        self.assertFalse(lifecycle.progress(generation.pk, 4, 20))
+
+    def test_a_cancelled_generation_is_not_queued_again(self):
+        generation = make_generation(self.photo)
+        lifecycle.cancel(generation)
+        with self.captureOnCommitCallbacks() as pushes:
+            self.assertFalse(lifecycle.queue(generation))
+        self.assertEqual(pushes, [])
+
+    def test_a_result_saved_after_a_cancel_request_is_removed_and_the_generation_ends_cancelled(self):
+        generation = make_generation(self.photo, status="running")
+        lifecycle.cancel(generation)
+        generation.result.save("dog.png", ContentFile(b"png"), save=False)
+        path = Path(generation.result.path)
+        self.assertFalse(lifecycle.succeed(generation, [generation.result], seed=1, infotext="", timings={}))
+        self.assertFalse(path.exists())
+        self.assertFalse(path.parent.exists(), "the folder it leaves empty goes too")
+        self.assertTrue(Path(settings.MEDIA_ROOT).exists())
+        self.assertEqual(self.status(generation), "cancelled")
+
+    def test_a_failure_is_not_recorded_over_a_generation_that_already_ended(self):
+        generation = make_generation(self.photo, status="succeeded")
+        self.assertFalse(lifecycle.fail(generation.pk, "boom", "", {}))
+        self.assertEqual(self.status(generation), "succeeded")
+
+    def test_only_failed_or_cancelled_generations_are_retried(self):
+        finished = make_generation(self.photo, status="succeeded")
+        failed = make_generation(self.photo, status="failed", error="boom")
+        with self.captureOnCommitCallbacks() as pushes:
+            self.assertFalse(lifecycle.retry(finished))
+            self.assertTrue(lifecycle.retry(failed))
+        self.assertEqual(len(pushes), 1)
+        self.assertEqual((self.status(finished), self.status(failed)), ("succeeded", "queued"))
+
+    def test_a_lost_generation_is_requeued_only_if_its_dead_worker_still_holds_it(self):
+        generation = make_generation(self.photo, status="running", worker_name="dead")
+        Generation.objects.filter(pk=generation.pk).update(worker_name="alive")
+        self.assertFalse(lifecycle.requeue_lost(generation))
+        self.assertEqual(self.status(generation), "running")

@@ -192,6 +192,8 @@ class GenerationAdmin(admin.ModelAdmin):
         pending = pending.exclude(pk__in=skipped).select_related("owner").order_by("created_at")
         context = {
             **self.admin_site.each_context(request),
+            # One task per screen (and no sideways scroll on a phone): no app list beside it.
+            "is_nav_sidebar_enabled": False,
             "opts": self.model._meta,
             "title": _("Review generations"),
             "generation": pending.first(),

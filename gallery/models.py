@@ -260,7 +260,7 @@ class Generation(models.Model):
 
     def queue_position(self):
         """1 for the next to start; None unless queued."""
-        if self.status != self.Status.QUEUED:
+        if self.status != self.Status.QUEUED or not self.enqueued_at:
             return None
         ahead = Generation.objects.filter(status=self.Status.QUEUED, enqueued_at__lt=self.enqueued_at)
-        return ahead.count() + 1 if self.enqueued_at else None
+        return ahead.count() + 1

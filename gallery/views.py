@@ -237,8 +237,12 @@ def generation_context(generation):
     }
 
 
+# Values that are model input or A1111 names, the same in every language (marked translate="no").
+LITERAL_PARAMETERS = ("prompt_template", "negative_prompt", "sampler", "mode")
+
+
 def parameter_rows(generation):
-    """(label, value) for every parameter, in the order the form shows them, values in the page's language."""
+    """(label, value, literal) for every parameter, in the order the form shows them, in the page's language."""
     from transform.breeds import coat_name, get_breed, is_breed
 
     labels = {name: field.label for name, field in GenerateForm.base_fields.items()}
@@ -250,10 +254,10 @@ def parameter_rows(generation):
         values["prompt_template"] = values["prompt_template"].replace("{breed}", breed_words)
     if "control_mode" in values:
         values["control_mode"] = CONTROL_MODE_LABELS.get(values["control_mode"], values["control_mode"])
-    rows = [(_("Breed"), generation.breed_name), (_("Face"), generation.face_index + 1)]
+    rows = [(_("Breed"), generation.breed_name, False), (_("Face"), generation.face_index + 1, False)]
     if generation.coat:
-        rows.append((_("Coat (matched to your hair)"), coat_name(generation.coat)))
-    rows += [(labels.get(name, name), value) for name, value in values.items()]
+        rows.append((_("Coat (matched to your hair)"), coat_name(generation.coat), False))
+    rows += [(labels.get(name, name), value, name in LITERAL_PARAMETERS) for name, value in values.items()]
     return rows
 
 

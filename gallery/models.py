@@ -41,6 +41,10 @@ def generation_thumbnail_path(instance, filename):
     return _random_name(instance, "dogs", "webp")
 
 
+def generation_display_path(instance, filename):
+    return _random_name(instance, "dogs", "webp")
+
+
 def generation_control_path(instance, filename):
     return _random_name(instance, "control", "png")
 
@@ -139,6 +143,8 @@ class Generation(models.Model):
 
     result = models.FileField(upload_to=generation_result_path, blank=True)
     thumbnail = models.FileField(upload_to=generation_thumbnail_path, blank=True)
+    # The dog as the result page shows it: a WebP a fraction of the PNG's size (the PNG stays for download).
+    display = models.FileField(upload_to=generation_display_path, blank=True)
     control_image = models.FileField(upload_to=generation_control_path, blank=True)
     face_crop = models.FileField(upload_to=generation_face_path, blank=True)
 

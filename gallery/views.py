@@ -180,6 +180,7 @@ def generation_image(request, pk, kind):
     generation = owned(Generation, request, pk, staff_may_see=True)
     files = {
         "result": generation.result,
+        "display": generation.display or generation.result,  # dogs made before the WebP existed
         "thumb": generation.thumbnail,
         "control": generation.control_image,
         "face": generation.face_crop,

@@ -20,6 +20,7 @@ from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
 from gallery.models import Generation, delete_stored
+from transform.encoding import DISPLAY_SIDE
 from transform.uploads import make_thumbnail
 
 from .preview_store import store_preview
@@ -128,6 +129,7 @@ def save_result(generation, result, timings):
     began = time.perf_counter()
     files = {
         "result": ("dog.png", result.png),
+        "display": ("dog.webp", make_thumbnail(result.image, max_side=DISPLAY_SIDE)),
         "thumbnail": ("dog.webp", make_thumbnail(result.image)),
         "control_image": ("control.png", png_bytes(result.control_image)),
         "face_crop": ("face.webp", make_thumbnail(result.face_crop)),

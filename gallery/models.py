@@ -70,6 +70,8 @@ class Photo(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
 
     def __str__(self):
         return self.original_name or str(self.id)
@@ -166,6 +168,8 @@ class Generation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("generation")
+        verbose_name_plural = _("generations")
         indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["review_state", "-created_at"])]
         constraints = [
             models.CheckConstraint(

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Generation, Photo, ShareLink
 
@@ -59,7 +60,10 @@ class GenerationAdmin(admin.ModelAdmin):
         (_("Review"), {"fields": ("review_state", "review_note", "reviewed_by", "reviewed_at", "images")}),
         (_("Generation"), {"fields": ("owner", "photo", "face_index", "breed", "coat", "status", "step", "steps", "error")}),
         (_("Parameters"), {"fields": ("seed", "parameter_table", "infotext")}),
-        (_("Running"), {"fields": ("created_at", "started_at", "finished_at", "timings", "worker_name", "attempts", "job_id")}),
+        (
+            pgettext_lazy("admin section", "Running"),
+            {"fields": ("created_at", "started_at", "finished_at", "timings", "worker_name", "attempts", "job_id")},
+        ),
         (_("Sharing"), {"fields": ("shared", "show_username")}),
         (_("Failure"), {"fields": ("traceback",), "classes": ("collapse",)}),
     )
@@ -188,6 +192,8 @@ class GenerationAdmin(admin.ModelAdmin):
         pending = pending.exclude(pk__in=skipped).select_related("owner").order_by("created_at")
         context = {
             **self.admin_site.each_context(request),
+            # One task per screen (and no sideways scroll on a phone): no app list beside it.
+            "is_nav_sidebar_enabled": False,
             "opts": self.model._meta,
             "title": _("Review generations"),
             "generation": pending.first(),

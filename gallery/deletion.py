@@ -12,7 +12,7 @@ from .models import Generation, Photo, delete_stored, user_media_dir
 
 FILE_FIELDS = {
     Photo: ("image", "thumbnail"),
-    Generation: ("result", "thumbnail", "control_image", "face_crop"),
+    Generation: ("result", "display", "thumbnail", "control_image", "face_crop"),
 }
 
 

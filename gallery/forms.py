@@ -105,6 +105,18 @@ CONTROL_MODE_LABELS = {
 }
 
 
+class BreedRadioSelect(forms.RadioSelect):
+    """Breed radios carrying every name the breed answers to, for the search box (static/js/breeds.js)."""
+
+    search_keys = {}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value in self.search_keys:
+            option["attrs"]["data-search"] = self.search_keys[value]
+        return option
+
+
 class GenerateForm(forms.Form):
     """What the photo page posts to make a dog; parameters are validated by transform.params."""
 
@@ -127,7 +139,7 @@ class GenerateForm(forms.Form):
     )
 
     face = forms.TypedChoiceField(label=_("Face"), coerce=int, widget=forms.RadioSelect)
-    breed = forms.ChoiceField(label=_("Breed"), widget=forms.RadioSelect)
+    breed = forms.ChoiceField(label=_("Breed"), widget=BreedRadioSelect)
     prompt_template = forms.CharField(
         label=_("Prompt"),
         required=False,
@@ -190,6 +202,7 @@ class GenerateForm(forms.Form):
         breeds = sorted(all_breeds(), key=lambda breed: breed.name)
         match_me = [(self.AUTO, _("Match me"))] if self._has_suggestions() else []
         self.fields["breed"].choices = match_me + [(b.slug, b.name) for b in breeds]
+        self.fields["breed"].widget.search_keys = {b.slug: b.search_key for b in breeds}
         self.fields["breed"].initial = self.AUTO if match_me else "golden-retriever"
         defaults = params.GenerationParams()
         self.fields["sampler"].choices = [(name, name) for name in params.SAMPLER_NAMES]

@@ -42,6 +42,10 @@ def generation_thumbnail_path(instance, filename):
     return _random_name(instance, "dogs", "webp")
 
 
+def generation_display_path(instance, filename):
+    return _random_name(instance, "dogs", "webp")
+
+
 def generation_control_path(instance, filename):
     return _random_name(instance, "control", "png")
 
@@ -67,6 +71,8 @@ class Photo(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
 
     def __str__(self):
         return self.original_name or str(self.id)
@@ -140,6 +146,8 @@ class Generation(models.Model):
 
     result = models.FileField(upload_to=generation_result_path, blank=True)
     thumbnail = models.FileField(upload_to=generation_thumbnail_path, blank=True)
+    # The dog as the result page shows it: a WebP a fraction of the PNG's size (the PNG stays for download).
+    display = models.FileField(upload_to=generation_display_path, blank=True)
     control_image = models.FileField(upload_to=generation_control_path, blank=True)
     face_crop = models.FileField(upload_to=generation_face_path, blank=True)
 
@@ -163,6 +171,8 @@ class Generation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("generation")
+        verbose_name_plural = _("generations")
         indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["review_state", "-created_at"])]
         constraints = [
             models.CheckConstraint(
@@ -248,10 +258,10 @@ class Generation(models.Model):
 
     def queue_position(self):
         """1 for the next to start; None unless queued."""
-        if self.status != self.Status.QUEUED:
+        if self.status != self.Status.QUEUED or not self.enqueued_at:
             return None
         ahead = Generation.objects.filter(status=self.Status.QUEUED, enqueued_at__lt=self.enqueued_at)
-        return ahead.count() + 1 if self.enqueued_at else None
+        return ahead.count() + 1
 
 
 def new_link_token():

@@ -26,6 +26,7 @@ urlpatterns = [
     path("generations/<uuid:pk>/link/", share_links.generation_link, name="generation-link"),
     path("generations/<uuid:pk>/regenerate/", views.generation_regenerate, name="generation-regenerate"),
     path("generations/<uuid:pk>/dog.png", views.generation_image, {"kind": "result"}, name="generation-result"),
+    path("generations/<uuid:pk>/dog.webp", views.generation_image, {"kind": "display"}, name="generation-display"),
     path("generations/<uuid:pk>/thumb.webp", views.generation_image, {"kind": "thumb"}, name="generation-thumbnail"),
     path("generations/<uuid:pk>/control.png", views.generation_image, {"kind": "control"}, name="generation-control"),
     path("generations/<uuid:pk>/face.webp", views.generation_image, {"kind": "face"}, name="generation-face"),

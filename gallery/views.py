@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gallery.generations.queue import queue_available
 
-from .forms import GenerateForm, UploadForm, upload_rules_text
+from .forms import CONTROL_MODE_LABELS, GenerateForm, UploadForm, upload_rules_text
 from .media import serve_file
 from .models import Generation, Photo
 from .rate_limits import generation_limit_message, upload_limit_message
@@ -37,6 +37,8 @@ def owned(model, request, pk, *, staff_may_see=False):
 
 
 GALLERY_PAGE_SIZE = 24
+# Thumbnails in the first row of a wide screen load at once (they are the largest paint); the rest lazily.
+GALLERY_FIRST_ROW = 6
 
 
 @login_required
@@ -64,6 +66,7 @@ def index(request):
     used_breeds = set(Generation.objects.filter(owner=request.user).values_list("breed", flat=True).distinct())
     context = {
         "page": page,
+        "first_row": GALLERY_FIRST_ROW,
         "photos": photos,
         "breeds": sorted((b for b in all_breeds() if b.slug in used_breeds), key=lambda b: b.name),
         "statuses": Generation.Status.choices,
@@ -198,6 +201,7 @@ def generation_image(request, pk, kind):
     generation = owned(Generation, request, pk, staff_may_see=True)
     files = {
         "result": generation.result,
+        "display": generation.display or generation.result,  # dogs made before the WebP existed
         "thumb": generation.thumbnail,
         "control": generation.control_image,
         "face": generation.face_crop,
@@ -248,24 +252,47 @@ def generation_context(generation):
     return {
         "generation": generation,
         "breed": get_breed(generation.breed) if is_breed(generation.breed) else None,
-        "queue_position": generation.queue_position(),
+        "queue_text": queue_text(generation.queue_position()),
+        "step_text": step_text(generation),
         "parameters": parameter_rows(generation),
         "share_link": generation.share_links.filter(disabled=False).first(),
         "timings": [(label, generation.timings[key]) for key, label in timing_labels.items() if key in generation.timings],
     }
 
 
+# Values that are model input or A1111 names, the same in every language (marked translate="no").
+LITERAL_PARAMETERS = ("prompt_template", "negative_prompt", "sampler", "mode")
+
+
 def parameter_rows(generation):
-    """(label, value) for every parameter, in the order the form shows them."""
+    """(label, value, literal) for every parameter, in the order the form shows them, in the page's language."""
+    from transform.breeds import coat_name, get_breed, is_breed
+
     labels = {name: field.label for name, field in GenerateForm.base_fields.items()}
-    rows = [(_("Breed"), generation.breed_name), (_("Face"), generation.face_index + 1)]
+    values = dict(generation.params)
+    if "prompt_template" in values and is_breed(generation.breed):
+        # The prompt actually used, with the breed (and coat) words in place of {breed}.
+        breed_words = get_breed(generation.breed).prompt_fragment(generation.coat or None)
+        values["prompt_template"] = values["prompt_template"].replace("{breed}", breed_words)
+    if "control_mode" in values:
+        values["control_mode"] = CONTROL_MODE_LABELS.get(values["control_mode"], values["control_mode"])
+    rows = [(_("Breed"), generation.breed_name, False), (_("Face"), generation.face_index + 1, False)]
     if generation.coat:
-        rows.append((_("Coat (matched to your hair)"), generation.coat))
-    rows += [(labels.get(name, name), value) for name, value in generation.params.items()]
+        rows.append((_("Coat (matched to your hair)"), coat_name(generation.coat), False))
+    rows += [(labels.get(name, name), value, name in LITERAL_PARAMETERS) for name, value in values.items()]
     return rows
 
 
-STATUS_FIELDS = ("status", "step", "steps", "breed", "error")
+def queue_text(position):
+    """The queue line under the progress bar; "" once the dog has left the queue."""
+    return _("Waiting in the queue: number %(n)s.") % {"n": position} if position else ""
+
+
+def step_text(generation):
+    return _("Step %(step)s of %(steps)s") % {"step": generation.step, "steps": generation.steps}
+
+
+STATUS_FIELDS = ("status", "step", "steps", "breed", "error", "enqueued_at")
 
 
 @login_required
@@ -281,6 +308,10 @@ def generation_status(request, pk):
             "steps": generation.steps,
             "breed": generation.breed,
             "error": _(generation.error) if generation.error else None,
+            # For the page's live badge and queue line (static/js/progress.js), in the page's language.
+            "label": generation.get_status_display(),
+            "step_text": step_text(generation),
+            "queue_text": queue_text(generation.queue_position()),
         }
     )
 

@@ -21,8 +21,25 @@ class StatusEndpointTests(TestCase):
         response = self.client.get(self.url)
         self.assertEqual(
             response.json(),
-            {"status": "running", "progress": 0.25, "step": 5, "steps": 20, "breed": "pug", "error": None},
+            {
+                "status": "running",
+                "progress": 0.25,
+                "step": 5,
+                "steps": 20,
+                "breed": "pug",
+                "error": None,
+                "label": "Running",
+                "step_text": "Step 5 of 20",
+                "queue_text": "",
+            },
         )
+
+    def test_a_queued_dog_reports_its_place_in_the_queue_in_words(self):
+        from django.utils import timezone
+
+        Generation.objects.filter(pk=self.generation.pk).update(status="queued", enqueued_at=timezone.now())
+        status = self.client.get(self.url).json()
+        self.assertEqual((status["label"], status["queue_text"]), ("Queued", "Waiting in the queue: number 1."))
 
     def test_status_is_one_query_beyond_the_session(self):
         self.client.get(self.url)

@@ -14,9 +14,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from html.parser import HTMLParser
 from pathlib import Path
 
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.test import SimpleTestCase, TestCase
 from django.urls import reverse
 from django.utils import translation
@@ -121,11 +123,13 @@ class KoreanCatalogueTests(SimpleTestCase):
             catalog = gnu_gettext.GNUTranslations(io.BytesIO(handle.read()))._catalog
         expected = {}
         for entry in self.entries:
+            # gettext stores a pgettext message under "context\x04msgid".
+            msgid = f"{entry['msgctxt']}\x04{entry['msgid']}" if "msgctxt" in entry else entry["msgid"]
             if "msgid_plural" in entry:
                 for index, text in entry["msgstr"].items():
-                    expected[(entry["msgid"], index)] = text
+                    expected[(msgid, index)] = text
             else:
-                expected[entry["msgid"]] = entry["msgstr"][0]
+                expected[msgid] = entry["msgstr"][0]
         compiled = {key: value for key, value in catalog.items() if key != ""}
         self.assertEqual(compiled, expected, "django.mo is stale: run manage.py compilemessages --ignore=.venv")
 
@@ -222,7 +226,7 @@ class KoreanPagesTests(TestCase):
             make_photo(user), status="failed", error="Something went wrong while making this dog. Please retry."
         )
         response = self.client.get(reverse("gallery:generation", args=[generation.pk]))
-        self.assertContains(response, "강아지를 만드는 중에 문제가 생겼어요. 다시 시도해 주세요.")
+        self.assertContains(response, "죄송해요. 강아지를 만드는 중에 문제가 생겼어요. 다시 시도해 주세요.")
         self.assertContains(response, "실패")
 
 
@@ -234,7 +238,7 @@ class KoreanMessagesFromCodeTests(TestCase):
         with translation.override("ko"):
             with self.assertRaises(UploadRejected) as refused:
                 clean_upload(io.BytesIO(b""), "empty.jpg", max_bytes=1000, max_pixels=10**6, min_side=64)
-            self.assertEqual(upload_refusal_message(refused.exception), "빈 파일이에요.")
+            self.assertEqual(upload_refusal_message(refused.exception), "파일이 비어 있어요. 다른 사진을 선택해 주세요.")
             with self.assertRaises(UploadRejected) as refused:
                 clean_upload(io.BytesIO(b"plain text, no image"), "a.txt", max_bytes=1000, max_pixels=10**6, min_side=64)
             self.assertIn("지원하지 않는 이미지 파일이에요", upload_refusal_message(refused.exception))
@@ -256,7 +260,7 @@ class KoreanMessagesFromCodeTests(TestCase):
         with translation.override("ko"):
             message = user_message(RuntimeError("boom"))
             self.assertEqual(message, "Something went wrong while making this dog. Please retry.")
-            self.assertEqual(translation.gettext(message), "강아지를 만드는 중에 문제가 생겼어요. 다시 시도해 주세요.")
+            self.assertEqual(translation.gettext(message), "죄송해요. 강아지를 만드는 중에 문제가 생겼어요. 다시 시도해 주세요.")
 
     def test_form_labels_and_control_modes_are_in_korean(self):
         user = make_user("mina")
@@ -271,3 +275,170 @@ class KoreanMessagesFromCodeTests(TestCase):
             self.assertEqual(str(SignupForm().fields["email"].label), "이메일")
         with translation.override("en"):
             self.assertEqual(str(GenerateForm(make_photo(user)).fields["control_mode"].choices[0][1]), "Balanced")
+
+
+# Terms docs/I18N.md's glossary retired (the message shows the one to use) and its spelling rules.
+RETIRED = {
+    "생성기": "만들기",
+    "생성 결과": "강아지",
+    "파라미터": "설정",
+    "컨트롤 ": "ControlNet",
+    "가이드 ": "가이던스",
+    "너비": "가로",
+    "높이": "세로",
+    "거절": "반려",
+    "되었": "됐",
+}
+STATUS_MSGIDS = ("Queued", "Running", "Finished", "Failed", "Cancelled", "Pending review", "Approved", "Rejected")
+
+
+class KoreanGlossaryTests(SimpleTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.entries = [e for e in parse_po(PO_PATH) if e["msgid"]]
+
+    def translations(self):
+        return [(e["msgid"], text) for e in self.entries for text in e["msgstr"].values()]
+
+    def test_no_translation_uses_a_retired_term(self):
+        for retired, wanted in RETIRED.items():
+            found = [msgid for msgid, text in self.translations() if retired in text]
+            self.assertEqual(found, [], f"{retired!r} is retired: write {wanted!r} (docs/I18N.md)")
+
+    def test_no_translation_puts_a_space_before_a_bracket(self):
+        found = [text for _, text in self.translations() if re.search(r"[^\s(] \(", text)]
+        self.assertEqual(found, [], "a bracket attaches to the word it explains: 털 색(내 머리색에 맞춤)")
+
+    def test_status_labels_are_bare_nouns(self):
+        labels = {e["msgid"]: e["msgstr"][0] for e in self.entries if e["msgid"] in STATUS_MSGIDS and "msgctxt" not in e}
+        self.assertEqual(len(labels), len(STATUS_MSGIDS))
+        self.assertEqual([label for label in labels.values() if label.endswith("됨")], [])
+
+
+class PageText(HTMLParser):
+    """What a reader sees or hears of a page: text and alt/title/label attributes, without scripts,
+    styles and anything marked translate="no" or lang="en" (model input, A1111 text, "English")."""
+
+    VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    SPOKEN_ATTRIBUTES = ("alt", "title", "aria-label", "placeholder")
+
+    def __init__(self):
+        super().__init__()
+        self.open, self.skipping, self.texts = [], 0, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        skip = tag in ("script", "style") or attrs.get("translate") == "no" or (attrs.get("lang") or "").startswith("en")
+        if not skip and not self.skipping:
+            self.texts += [attrs[name] for name in self.SPOKEN_ATTRIBUTES if attrs.get(name)]
+            if tag == "input" and attrs.get("type") == "submit":
+                self.texts.append(attrs.get("value") or "")
+        if tag not in self.VOID:
+            self.open.append(skip)
+            self.skipping += skip
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.open:
+            self.skipping -= self.open.pop()
+
+    def handle_data(self, data):
+        if not self.skipping and data.strip():
+            self.texts.append(data.strip())
+
+
+def english_words(html):
+    """The English words a Korean reader would meet on a page, outside ALLOWED_ENGLISH."""
+    parser = PageText()
+    parser.feed(html)
+    words = re.findall(r"[A-Za-z][A-Za-z0-9+]+", " ".join(parser.texts))
+    return sorted({word for word in words if word.lower() not in allowed_english()})
+
+
+def allowed_english():
+    """The brand, A1111 and model terms, sampler names, file formats and units kept in English in Korean."""
+    from transform.params import SAMPLER_NAMES
+
+    words = {"facetoanimals", "django", "controlnet", "cfg", "img2img", "txt2img", "automatic1111", "top", "ip"}
+    words |= {"jpeg", "jpg", "png", "webp", "heic", "zip", "json", "mb"}
+    return words | {word.lower() for name in SAMPLER_NAMES for word in re.findall(r"[A-Za-z][A-Za-z0-9+]+", name)}
+
+
+class KoreanPagesHaveNoEnglishTests(TestCase):
+    """Every page, rendered for a Korean reader with real-looking data: a missed _() shows up here."""
+
+    @classmethod
+    def setUpTestData(cls):
+        from django.contrib.auth.models import User
+
+        from transform.params import GenerationParams
+
+        cls.user = User.objects.create_user("미나", "", "dog-portrait-42", is_staff=True, is_superuser=True)
+        cls.photo = make_photo(cls.user)
+        cls.photo.original_name = "셀카.jpg"
+        cls.photo.landmarks["faces"][0]["suggested_breeds"] = [
+            {"slug": "pug", "score": 0.8, "reasons": ["round_face", "short_nose", "droopy_eyes"]},
+            {"slug": "shiba-inu", "score": 0.7, "reasons": ["almond_eyes", "white_hair"]},
+        ]
+        cls.photo.save()
+        params = GenerationParams(seed=7).to_dict()
+        cls.done = make_generation(
+            cls.photo,
+            status="succeeded",
+            breed="shiba-inu",
+            coat="black and tan",
+            params=params,
+            timings={"queue_wait": 0.5, "model_load": 3.2, "inference": 12.0, "saving": 0.1},
+            infotext="dog, close up, (face portrait:1.1), front face, black and tan shiba inu\nSteps: 20, Sampler: DPM++ 2S a",
+            thumbnail="x/thumb.webp",
+            face_crop="x/face.webp",
+        )
+        cls.queued = make_generation(cls.photo, params=params)
+        cls.failed = make_generation(
+            cls.photo, status="failed", error="The generator ran out of memory for this size. Retry with a smaller size."
+        )
+
+    def setUp(self):
+        self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
+
+    def assertKorean(self, url, status=200):
+        response = self.client.get(url)
+        self.assertEqual(response.status_code, status, url)
+        self.assertEqual(english_words(response.content.decode()), [], url)
+
+    def test_the_pages_for_visitors_are_all_korean(self):
+        for name in ("home", "login", "signup", "password_reset", "password_reset_done", "showcase"):
+            with self.subTest(name):
+                self.assertKorean(reverse(name))
+
+    def test_the_pages_for_a_signed_in_user_are_all_korean(self):
+        self.client.force_login(self.user)
+        urls = [reverse(name) for name in ("gallery:index", "gallery:upload", "account", "account-delete", "password_change")]
+        urls += [reverse("gallery:photo", args=[self.photo.pk])]
+        urls += [reverse("gallery:generation", args=[g.pk]) for g in (self.done, self.queued, self.failed)]
+        urls += [reverse("admin:gallery_generation_review")]
+        for url in urls:
+            with self.subTest(url):
+                self.assertKorean(url)
+
+    def test_the_form_errors_on_the_photo_page_are_korean(self):
+        self.client.force_login(self.user)
+        response = self.client.post(reverse("gallery:generate", args=[self.photo.pk]), {"face": "0", "breed": "없는견종"})
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(english_words(response.content.decode()), [])
+
+    def test_the_error_pages_are_korean(self):
+        self.assertKorean("/no-such-page/", status=404)
+        with translation.override("ko"):
+            self.assertEqual(english_words(render_to_string("500.html")), [])
+
+    def test_the_status_json_carries_korean_labels(self):
+        self.client.force_login(self.user)
+        status = self.client.get(reverse("gallery:generation-status", args=[self.queued.pk])).json()
+        self.assertEqual(status["label"], "대기 중")
+        self.assertEqual(status["step_text"], "전체 20스텝 중 0스텝")
+        self.assertEqual(status["queue_text"], "")  # never enqueued, so no place in the queue
+
+    def test_english_words_are_found_in_text_and_spoken_attributes_but_not_in_literal_text(self):
+        page = '<p>강아지 Running</p><img alt="Your dog"><td translate="no">dog, close up</td><button lang="en">English</button>'
+        self.assertEqual(english_words(page), ["Running", "Your", "dog"])

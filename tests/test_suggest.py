@@ -82,7 +82,7 @@ def test_astronaut_ranking_has_reasons_in_english_and_korean(astronaut, landmark
         for code in entry["reasons"]:
             assert reasons_text(code, "en") != reasons_text(code, "ko-kr")
     assert reasons_text("brown_hair", "en") == "brown hair"
-    assert reasons_text("droopy_eyes", "ko") == "처진 눈"
+    assert reasons_text("droopy_eyes", "ko") == "처진 눈꼬리"
 
 
 def test_ranking_is_deterministic_with_ties_broken_by_slug(features):

@@ -30,6 +30,7 @@ TABLE = [
     ("gallery:generation-status", "generation", "get", LOGIN, 200, 404, 404),
     ("gallery:generation-preview", "generation", "get", LOGIN, 404, 404, 404),  # only while running
     ("gallery:generation-result", "generation", "get", LOGIN, 200, 404, 200),
+    ("gallery:generation-display", "generation", "get", LOGIN, 200, 404, 200),
     ("gallery:generation-thumbnail", "generation", "get", LOGIN, 200, 404, 200),
     ("gallery:generation-control", "generation", "get", LOGIN, 200, 404, 200),
     ("gallery:generation-face", "generation", "get", LOGIN, 200, 404, 200),
@@ -66,7 +67,13 @@ class UrlAccessTests(TestCase):
 
     def fresh_generation(self):
         generation = make_generation(self.photo, status="succeeded", step=20)
-        for field, name in (("result", "dog.png"), ("thumbnail", "t.webp"), ("control_image", "c.png"), ("face_crop", "f.webp")):
+        for field, name in (
+            ("result", "dog.png"),
+            ("display", "d.webp"),
+            ("thumbnail", "t.webp"),
+            ("control_image", "c.png"),
+            ("face_crop", "f.webp"),
+        ):
             getattr(generation, field).save(name, ContentFile(b"x"), save=False)
         generation.save()
         return generation

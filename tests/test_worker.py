@@ -84,6 +84,7 @@ def test_a_worker_makes_dogs_and_keeps_the_pipeline_between_jobs(photo, redis_co
         assert (generation.step, generation.steps, generation.attempts) == (3, 3, 1)
         assert Path(generation.result.path).read_bytes().startswith(b"\x89PNG")
         assert generation.thumbnail and generation.control_image and generation.face_crop
+        assert Path(generation.display.path).read_bytes()[8:12] == b"WEBP"  # what the result page shows
         assert "Steps: 3" in generation.infotext and "Seed: " in generation.infotext
         assert {"queue_wait", "model_load", "inference", "saving"} <= set(generation.timings)
     # Preloaded at start, so neither job paid for loading the pipeline.

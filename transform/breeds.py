@@ -1,6 +1,7 @@
 """The dog breed catalogue (data in data/breeds.json). Safe to import in the web process."""
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,11 +18,17 @@ class Breed:
     name_ko: str
     prompt: str
     coats: tuple
+    aliases: tuple = ()
 
     @property
     def name(self):
         """The name in the active language."""
-        return self.name_ko if (get_language() or "en").startswith("ko") else self.name_en
+        return self.name_ko if _korean() else self.name_en
+
+    @property
+    def search_key(self):
+        """Every name the breed answers to, in both languages, lower case without spaces, "|" between."""
+        return "|".join(search_form(name) for name in (self.name_en, self.name_ko, *self.aliases))
 
     def prompt_fragment(self, coat=None):
         """Words for the prompt; a coat colour only where the breed has several to choose from."""
@@ -33,10 +40,31 @@ class Breed:
         return self.name
 
 
+def _korean():
+    return (get_language() or "en").startswith("ko")
+
+
+def search_form(text):
+    """How breed search compares names: case and spacing ignored ("웰시 코기" finds 웰시코기)."""
+    return "".join(unicodedata.normalize("NFC", text).lower().split())
+
+
+@lru_cache(maxsize=1)
+def _data():
+    return json.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))
+
+
 @lru_cache(maxsize=1)
 def _catalogue():
-    entries = json.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))["breeds"]
-    return {e["slug"]: Breed(e["slug"], e["en"], e["ko"], e["prompt"], tuple(e["coats"])) for e in entries}
+    return {
+        e["slug"]: Breed(e["slug"], e["en"], e["ko"], e["prompt"], tuple(e["coats"]), tuple(e.get("aliases", ())))
+        for e in _data()["breeds"]
+    }
+
+
+def coat_name(coat):
+    """A catalogue coat colour ("black and tan") in the active language."""
+    return _data()["coat_names"].get(coat, coat) if _korean() else coat
 
 
 def all_breeds():

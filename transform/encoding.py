@@ -11,6 +11,10 @@ def jpeg_bytes(image, quality=90):
     return buffer.getvalue()
 
 
+# The result page's dog: at most ~360 CSS px wide in any layout, so 768 px covers screens at 2x.
+DISPLAY_SIDE = 768
+
+
 def make_thumbnail(image, max_side=320):
     """A small WebP of any RGB or RGBA image, at most max_side on its longer side, no metadata."""
     thumbnail = image.copy()

@@ -19,6 +19,7 @@ from rq.timeouts import JobTimeoutException
 
 from gallery.models import Generation
 from transform.infotext import png_bytes
+from transform.encoding import DISPLAY_SIDE
 from transform.uploads import make_thumbnail
 
 from . import lifecycle
@@ -143,6 +144,7 @@ def save_result(generation, result, timings):
     began = time.perf_counter()
     contents = {
         "result": ("dog.png", result.png),
+        "display": ("dog.webp", make_thumbnail(result.image, max_side=DISPLAY_SIDE)),
         "thumbnail": ("dog.webp", make_thumbnail(result.image)),
         "control_image": ("control.png", png_bytes(result.control_image)),
         "face_crop": ("face.webp", make_thumbnail(result.face_crop)),

@@ -23,12 +23,12 @@ from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from transform.infotext import png_bytes  # noqa: E402
 from gallery.models import Generation  # noqa: E402
 from tests.factories import make_uploaded_photo  # noqa: E402
 from transform import head_crop  # noqa: E402
 from transform.control import control_image  # noqa: E402
 from transform.encoding import DISPLAY_SIDE, make_thumbnail  # noqa: E402
+from transform.infotext import png_bytes  # noqa: E402
 from transform.params import GenerationParams  # noqa: E402
 
 

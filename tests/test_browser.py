@@ -203,6 +203,7 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
 
     assert problems == {}, "\n".join(f"{step}: {found}" for step, found in problems.items())
 
+
 def star_select_and_download_a_zip(page, zip_path):
     """Star by keyboard (no reload), filter the starred, select all on the page, download the ZIP."""
     star = page.get_by_role("button", name="Star", exact=True).first

@@ -18,8 +18,8 @@ from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
 from gallery.models import Generation
-from transform.infotext import png_bytes
 from transform.encoding import DISPLAY_SIDE
+from transform.infotext import png_bytes
 from transform.uploads import make_thumbnail
 
 from . import lifecycle

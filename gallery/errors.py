@@ -5,9 +5,13 @@ from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from facetoanimals.slow_bodies import BodyTooSlow
+
 
 def bad_request(request, exception):
-    if isinstance(exception, TooManyFilesSent):
+    if isinstance(exception, BodyTooSlow):
+        sentence = _("Your connection sent that too slowly; please try again.")
+    elif isinstance(exception, TooManyFilesSent):
         sentence = _("That was too many files at once; please send one photo at a time.")
     elif isinstance(exception, TooManyFieldsSent):
         sentence = _("That form had too many fields to read; please send it again from our page.")

@@ -5,7 +5,9 @@ Each test class is one attack from the hardening round; each test name says the 
 
 import io
 import re
+import socket
 import struct
+import time
 import zlib
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from transform.uploads import UploadRejected, clean_upload
 
 from . import sample_images as samples
 from .factories import make_generation, make_photo, make_user
+from .processes import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -358,3 +361,20 @@ class SlowBodyTests(TestCase):
         self.assertIn("--worker-class gthread", command)
         self.assertRegex(command, r"--timeout [0-9]+\b")
         self.assertLessEqual(int(re.search(r"--timeout ([0-9]+)", command).group(1)), 15)
+
+
+def test_a_trickled_body_the_app_leaves_unread_is_cut_off_at_once(tmp_path, transactional_db):
+    """10, against gunicorn itself: a login POST without its CSRF cookie is refused unread; the trickle
+    behind it used to hold the thread while gunicorn drained it, a byte every 2 s."""
+    with gunicorn(tmp_path / "gunicorn.log", workers=1) as url:
+        with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=5) as conn:
+            conn.sendall(
+                b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n"
+            )
+            started = time.monotonic()
+            with pytest.raises(OSError):
+                while time.monotonic() - started < 20:
+                    conn.sendall(b"a")
+                    time.sleep(0.5)
+            assert time.monotonic() - started < 10

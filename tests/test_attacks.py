@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core import mail
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase, override_settings
 from django.urls import reverse
@@ -26,17 +25,11 @@ from gallery.models import Generation, Photo
 from transform.uploads import UploadRejected, clean_upload
 
 from . import sample_images as samples
-from .factories import make_generation, make_photo, make_user
+from .factories import make_photo, make_user
 from .processes import gunicorn
+from .test_review import finished
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def with_files(generation):
-    for field, name in (("result", "dog.png"), ("thumbnail", "thumb.webp"), ("face_crop", "face.webp")):
-        getattr(generation, field).save(name, ContentFile(b"not really an image"), save=False)
-    generation.save()
-    return generation
 
 
 class StaffWithoutPermissionTests(TestCase):
@@ -44,7 +37,7 @@ class StaffWithoutPermissionTests(TestCase):
 
     def setUp(self):
         self.photo = make_photo(make_user("owner"))
-        self.generation = with_files(make_generation(self.photo, status="succeeded"))
+        self.generation = finished(self.photo)
         self.files = [
             reverse("gallery:photo-image", args=[self.photo.pk]),
             reverse("gallery:photo-thumbnail", args=[self.photo.pk]),
@@ -311,7 +304,7 @@ class SharedDeviceCacheTests(TestCase):
         owner = make_user()
         self.client.force_login(owner)
         self.photo = make_photo(owner)
-        self.generation = with_files(make_generation(self.photo, status="succeeded"))
+        self.generation = finished(self.photo)
 
     def test_photos_and_face_crops_are_never_stored(self):
         for url in (

@@ -57,16 +57,19 @@ def send_signup_mail(request, form):
             user.save()
         else:
             user = existing  # signed up before and never activated: the same link again
-    link = reverse(
-        "signup-activate", args=[urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)]
-    )
     context = {
         "user": user,
-        "link": request.build_absolute_uri(link),
+        "link": request.build_absolute_uri(activation_path(user)),
         "login": request.build_absolute_uri(reverse("login")),
         "reset": request.build_absolute_uri(reverse("password_reset")),
     }
     send_mail(_("Your Facetoanimals sign-up"), render_to_string(template, context, request), None, [user.email])
+
+
+def activation_path(user):
+    """The one-time link that activates `user` and logs them in (valid until they log in)."""
+    token = default_token_generator.make_token(user)
+    return reverse("signup-activate", args=[urlsafe_base64_encode(force_bytes(user.pk)), token])
 
 
 @require_GET

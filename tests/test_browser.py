@@ -5,8 +5,10 @@ import re
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from playwright.sync_api import expect, sync_playwright
 
+from gallery.account_views import activation_path
 from gallery.generations.queue import get_queue
 
 from . import sample_images
@@ -66,6 +68,8 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
         page.get_by_label("Password", exact=True).fill("dog-portrait-42")
         page.get_by_label("Password confirmation").fill("dog-portrait-42")
         page.get_by_role("button", name="Sign up").click()
+        expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+        page.goto(site + activation_path(User.objects.get(username=f"newcomer-{label}")))  # the mailed link
         expect(page.get_by_text("No dogs yet")).to_be_visible()
         shot("2-empty-gallery")
 

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from facetoanimals.slow_bodies import GRACE_SECONDS
 from gallery.models import Generation, Photo
 from transform.uploads import UploadRejected, clean_upload
 
@@ -371,3 +372,28 @@ def test_a_trickled_body_the_app_leaves_unread_is_cut_off_at_once(tmp_path, tran
                     conn.sendall(b"a")
                     time.sleep(0.5)
             assert time.monotonic() - started < 10
+
+
+def test_a_body_the_app_reads_is_cut_off_once_it_falls_below_the_minimum_rate(tmp_path, transactional_db):
+    """10, continued: with a CSRF cookie the login form's body is read, a byte every 2 s, until the
+    guard's grace runs out; the visitor gets the 400 page with its sentence."""
+    with gunicorn(tmp_path / "gunicorn.log", workers=1) as url:
+        with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=5) as conn:
+            conn.sendall(
+                b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: csrftoken=" + b"a" * 32 + b"\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+            )
+            started = time.monotonic()
+            conn.settimeout(2.5)
+            answer = b""
+            while time.monotonic() - started < 30 and b"too slowly" not in answer:
+                try:
+                    conn.sendall(b"a")
+                    answer += conn.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    break
+            assert time.monotonic() - started < GRACE_SECONDS + 5
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b"Your connection sent that too slowly" in answer

@@ -141,7 +141,9 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env_int("FTA_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("FTA_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Lock the (user name, address) pair, not either alone: a stranger's wrong passwords never lock the
+# real user out from their own address, and one address can't lock out everyone (docs/SECURITY.md).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -275,6 +277,9 @@ FTA_SENDFILE_PREFIX = os.environ.get("FTA_SENDFILE_PREFIX", "/protected-media/")
 FTA_MAX_ACTIVE_GENERATIONS = env_int("FTA_MAX_ACTIVE_GENERATIONS", 8)
 FTA_UPLOADS_PER_HOUR = env_int("FTA_UPLOADS_PER_HOUR", 60)
 FTA_GENERATIONS_PER_HOUR = env_int("FTA_GENERATIONS_PER_HOUR", 120)
+# Per client address (facetoanimals.client_address): new accounts and password reset mails.
+FTA_SIGNUPS_PER_HOUR = env_int("FTA_SIGNUPS_PER_HOUR", 5)
+FTA_PASSWORD_RESETS_PER_HOUR = env_int("FTA_PASSWORD_RESETS_PER_HOUR", 5)
 
 LOGGING = {
     "version": 1,

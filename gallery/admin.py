@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, Count, IntegerField, Value, When
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .models import Generation, Photo, ShareLink
+from .views import is_uuid
 
 
 def thumbnail(url_name, obj, alt, size=72):
@@ -177,7 +178,11 @@ class GenerationAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request):
             return redirect("admin:index")
         if request.method == "POST":
-            generation = get_object_or_404(Generation, pk=request.POST.get("generation"))
+            chosen = request.POST.get("generation", "")
+            generation = Generation.objects.filter(pk=chosen).first() if is_uuid(chosen) else None
+            if generation is None:
+                self.message_user(request, _("That generation no longer exists; here is the next one."), messages.WARNING)
+                return redirect("admin:gallery_generation_review")
             decision = request.POST.get("decision")
             if decision in (Generation.Review.APPROVED, Generation.Review.REJECTED):
                 note = request.POST.get("note", "").strip()[:500]
@@ -187,7 +192,7 @@ class GenerationAdmin(admin.ModelAdmin):
             if decision == "skip":
                 skipped = ",".join(filter(None, [skipped, str(generation.pk)]))
             return redirect(reverse("admin:gallery_generation_review") + (f"?skipped={skipped}" if skipped else ""))
-        skipped = [s for s in request.GET.get("skipped", "").split(",") if s]
+        skipped = [s for s in request.GET.get("skipped", "").split(",") if is_uuid(s)]
         pending = Generation.objects.filter(review_state=Generation.Review.PENDING, status=Generation.Status.SUCCEEDED)
         pending = pending.exclude(pk__in=skipped).select_related("owner").order_by("created_at")
         context = {

@@ -15,10 +15,8 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("An account with this email address already exists."))
-        return email
+        # A taken address is not an error: the sign-up view mails its owner instead (docs/SECURITY.md).
+        return self.cleaned_data["email"].strip()
 
 
 class DeleteAccountForm(forms.Form):
@@ -33,7 +31,7 @@ class DeleteAccountForm(forms.Form):
     def clean_password(self):
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
-            raise forms.ValidationError(_("That is not your password."))
+            raise forms.ValidationError(_("That is not your password."), code="password_incorrect")
         return password
 
 

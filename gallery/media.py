@@ -8,8 +8,14 @@ from django.http import FileResponse, Http404, HttpResponse
 # Only image types we wrote ourselves; anything else is served as an opaque download.
 SAFE_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".zip": "application/zip"}
 
+# Faces (photos, face crops, control images drawn from the landmarks) are never kept by the browser,
+# so nothing remains on a shared device after logging out or deleting. A dog may stay a minute, so a
+# gallery page does not fetch every thumbnail again (docs/SECURITY.md).
+NO_STORE = "no-store"
+DOG_CACHE = "private, max-age=60"
 
-def serve_file(field_file, *, download_name=None):
+
+def serve_file(field_file, *, download_name=None, cache_control=NO_STORE):
     """A response for a stored file: X-Accel-Redirect / X-Sendfile in production, streamed otherwise."""
     if not field_file:
         raise Http404
@@ -32,7 +38,7 @@ def serve_file(field_file, *, download_name=None):
             raise Http404 from None
         response = FileResponse(handle, content_type=content_type, as_attachment=bool(download_name), filename=filename)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = cache_control
     # An image opened directly runs nothing, even if it were to contain markup.
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
     return response

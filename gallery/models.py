@@ -281,3 +281,29 @@ class ShareLink(models.Model):
 
     def __str__(self):
         return self.token
+
+
+class LimitedAction(models.Model):
+    """One event that an hourly limit counts (an upload, a generation, a sign-up, a wrong password).
+
+    Events outlive what they made, so deleting a photo does not give its upload back. Rows older
+    than the window are pruned when the next one is recorded; a user's rows go with the user.
+    """
+
+    class Kind(models.TextChoices):
+        UPLOAD = "upload"
+        GENERATION = "generation"
+        SIGNUP = "signup"
+        PASSWORD_RESET = "password_reset"
+        WRONG_PASSWORD = "wrong_password"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    address = models.CharField(max_length=64, blank=True)  # as client_address() gave it, never parsed
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "user", "created_at"]),
+            models.Index(fields=["kind", "address", "created_at"]),
+        ]

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .media import serve_file
+from .media import DOG_CACHE, serve_file
 from .models import Generation, ShareLink
 from .views import generation_context, owned
 
@@ -59,6 +59,6 @@ def dog_link(request, token):
 
 @require_GET
 def dog_link_image(request, token):
-    response = serve_file(live_link(token).generation.result)
+    response = serve_file(live_link(token).generation.result, cache_control=DOG_CACHE)
     response["Cache-Control"] = "no-cache"  # a revoked link stops showing the dog at once
     return response

@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from .media import serve_file
+from .media import DOG_CACHE, serve_file
 from .models import Generation
 
 
@@ -23,4 +23,4 @@ def showcase(request):
 @require_GET
 def showcase_image(request, pk, kind):
     generation = get_object_or_404(showcased(), pk=pk)
-    return serve_file(generation.thumbnail if kind == "thumb" else generation.result)
+    return serve_file(generation.thumbnail if kind == "thumb" else generation.result, cache_control=DOG_CACHE)

@@ -17,9 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gallery.generations.queue import queue_available
 
 from .forms import CONTROL_MODE_LABELS, GenerateForm, UploadForm, upload_rules_text
-from .media import serve_file
+from .media import DOG_CACHE, serve_file
 from .models import Generation, Photo
-from .rate_limits import generation_limit_message, upload_limit_message
+from .rate_limits import generation_limit_message, record_generations, record_upload, upload_limit_message
+from .reviewers import may_see_others
 
 
 def home(request):
@@ -29,9 +30,11 @@ def home(request):
 
 
 def owned(model, request, pk, *, staff_may_see=False):
-    """The user's own object; anyone else's answers 404 exactly like a missing one."""
+    """The user's own object; anyone else's answers 404 exactly like a missing one.
+
+    With staff_may_see, reviewers (gallery.reviewers) may see anyone's."""
     queryset = model.objects.all()
-    if not (staff_may_see and request.user.is_staff):
+    if not (staff_may_see and may_see_others(request.user, model)):
         queryset = queryset.filter(owner=request.user)
     return get_object_or_404(queryset, pk=pk)
 
@@ -87,6 +90,7 @@ def upload(request):
             context["form"] = UploadForm()
             messages.error(request, limit)
             return render(request, "gallery/upload.html", context, status=429)
+        record_upload(request.user)  # every attempt counts: a refused file costs decoding too
         form = UploadForm(request.POST, request.FILES, too_large=getattr(request, "upload_too_large", False))
         if form.is_valid():
             landmarks = find_faces(form)
@@ -199,16 +203,17 @@ def photo_delete(request, pk):
 @require_GET
 def generation_image(request, pk, kind):
     generation = owned(Generation, request, pk, staff_may_see=True)
-    files = {
+    dogs = {
         "result": generation.result,
         "display": generation.display or generation.result,  # dogs made before the WebP existed
         "thumb": generation.thumbnail,
-        "control": generation.control_image,
-        "face": generation.face_crop,
     }
     if kind == "download":
-        return serve_file(generation.result, download_name=f"facetoanimals-{generation.breed}-{generation.seed}.png")
-    return serve_file(files[kind])
+        name = f"facetoanimals-{generation.breed}-{generation.seed}.png"
+        return serve_file(generation.result, download_name=name, cache_control=DOG_CACHE)
+    if kind in dogs:
+        return serve_file(dogs[kind], cache_control=DOG_CACHE)
+    return serve_file(generation.control_image if kind == "control" else generation.face_crop)
 
 
 @login_required
@@ -229,6 +234,7 @@ def generate(request, pk):
     generations = Generation.create_and_enqueue(
         photo, data["face"], data["breed_slug"], data["params"], coat=data["coat"], count=count
     )
+    record_generations(request.user, count)
     if not queue_available():
         messages.warning(request, _("The queue is busy right now: your dog will start as soon as it is back."))
     return redirect("gallery:generation", pk=generations[0].pk)
@@ -346,6 +352,7 @@ def generation_retry(request, pk):
     if refusal:
         return refusal
     generation.retry()
+    record_generations(request.user)
     return redirect("gallery:generation", pk=generation.pk)
 
 
@@ -410,4 +417,5 @@ def generation_regenerate(request, pk):
         return refusal
     params = GenerationParams.from_dict({**previous.params, "seed": None})
     generation = Generation.create_and_enqueue(previous.photo, previous.face_index, previous.breed, params, coat=previous.coat)[0]
+    record_generations(request.user)
     return redirect("gallery:generation", pk=generation.pk)

@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from playwright.sync_api import expect, sync_playwright
 
+from gallery.account_views import activation_path
 from gallery.generations.queue import get_queue
 
 from . import sample_images
@@ -79,6 +80,12 @@ def promote_to_staff(username):
         pool.submit(promote).result()
 
 
+def mailed_link(username):
+    """The activation link the sign-up mail carries (the ORM runs in a thread: Playwright's loop is running here)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: activation_path(User.objects.get(username=username))).result()
+
+
 def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, browser, tmp_path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     print(f"\nBrowser screenshots: {SCREENSHOTS}")
@@ -111,6 +118,8 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
         page.get_by_label("Password", exact=True).fill("dog-portrait-42")
         page.get_by_label("Password confirmation").fill("dog-portrait-42")
         page.get_by_role("button", name="Sign up").click()
+        expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+        page.goto(site + mailed_link(f"newcomer-{label}"))
         expect(page.get_by_text("No dogs yet")).to_be_visible()
         check("2-empty-gallery")
 

@@ -211,13 +211,13 @@ class KoreanPagesTests(TestCase):
         self.assertContains(response, "강아지가 된 나를 만나 보세요")
         self.assertContains(self.client.get(reverse("login")), "비밀번호를 잊으셨나요?")
 
-    def test_a_taken_email_is_refused_in_korean(self):
-        make_user("mina")
+    def test_signing_up_says_check_your_mail_in_korean(self):
         response = self.client.post(
             reverse("signup"),
-            {"username": "jisu", "email": "MINA@example.com", "password1": "dog-portrait-42", "password2": "dog-portrait-42"},
+            {"username": "jisu", "email": "jisu@example.com", "password1": "dog-portrait-42", "password2": "dog-portrait-42"},
+            follow=True,
         )
-        self.assertContains(response, "이 이메일 주소로 가입된 계정이 이미 있어요.", status_code=400)
+        self.assertContains(response, "입력하신 주소로 메일을 보냈어요.")
 
     def test_a_failure_stored_in_english_is_shown_in_korean(self):
         user = make_user("mina")

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.test import TestCase, override_settings
@@ -155,7 +156,7 @@ class PhotoPrivacyTests(TestCase):
         response = self.client.get(reverse("gallery:photo-image", args=[self.photo.pk]))
         self.assertEqual(response["Content-Type"], "image/jpeg")
         self.assertEqual(response["X-Content-Type-Options"], "nosniff")
-        self.assertIn("private", response["Cache-Control"])
+        self.assertEqual(response["Cache-Control"], "no-store")
 
     @override_settings(FTA_SENDFILE="nginx")
     def test_in_production_nginx_streams_the_file(self):
@@ -163,8 +164,10 @@ class PhotoPrivacyTests(TestCase):
         self.assertEqual(response["X-Accel-Redirect"], "/protected-media/" + self.photo.image.name)
         self.assertEqual(response.content, b"")
 
-    def test_staff_may_see_the_image_but_not_the_page(self):
-        self.client.force_login(make_user("staff", is_staff=True))
+    def test_reviewers_may_see_the_image_but_not_the_page(self):
+        reviewer = make_user("staff", is_staff=True)
+        reviewer.groups.add(Group.objects.get(name="Reviewers"))
+        self.client.force_login(reviewer)
         self.assertEqual(self.client.get(reverse("gallery:photo-image", args=[self.photo.pk])).status_code, 200)
         self.assertEqual(self.client.get(reverse("gallery:photo", args=[self.photo.pk])).status_code, 404)
 

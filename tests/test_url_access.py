@@ -11,6 +11,7 @@ LOGIN = "login"  # anonymous visitors are redirected to log in
 TABLE = [
     ("home", None, "get", 200, 302, 302, 302),
     ("signup", None, "get", 200, 302, 302, 302),
+    ("signup-sent", None, "get", 200, 200, 200, 200),
     ("login", None, "get", 200, 302, 302, 302),
     ("showcase", None, "get", 200, 200, 200, 200),
     ("account", None, "get", LOGIN, 200, 200, 200),
@@ -101,8 +102,10 @@ class UrlAccessTests(TestCase):
 
         app_names = {n for n in get_resolver().reverse_dict if isinstance(n, str)}
         app_names |= {f"gallery:{n}" for n in get_resolver().namespace_dict["gallery"][1].reverse_dict if isinstance(n, str)}
-        # Covered elsewhere: the reset flow (test_accounts), showcase images (test_review), Django's set_language.
+        # Covered elsewhere: the reset flow (test_accounts), sign-up activation (test_attacks), showcase images
+        # (test_review), Django's set_language.
         skipped = {
+            "signup-activate",
             "password_change_done",
             "password_reset_done",
             "password_reset_confirm",

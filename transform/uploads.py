@@ -100,8 +100,18 @@ def decoder_for(head):
     return None
 
 
+# The JPEG encoder (libjpeg) refuses sides over 65,500 pixels, and every photo is stored as JPEG.
+MAX_SIDE = 65_500
+
+
 def check_dimensions(size, max_pixels, min_side):
     width, height = size
+    if max(width, height) > MAX_SIDE:
+        raise UploadRejected(
+            gettext("This photo is more than %(pixels)d pixels long on one side; please upload a smaller one.")
+            % {"pixels": MAX_SIDE},
+            "side_too_long",
+        )
     if width * height > max_pixels:
         raise UploadRejected("too_many_pixels", max_pixels)
     if min(width, height) < min_side:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("gallery", "0001_initial"),
+        ("gallery", "0003_limited_actions_and_reviewers"),
     ]
 
     operations = [

@@ -43,6 +43,7 @@ UPLOAD_REFUSALS = {
     "too_big": _("This file is larger than %(size)s; please upload a smaller photo."),
     "too_many_pixels": _("This photo has more than %(megapixels)s megapixels; please upload a smaller one."),
     "too_small": _("This photo is too small; it must be at least %(pixels)d pixels on each side."),
+    "side_too_long": _("This photo is more than %(pixels)d pixels long on one side; please upload a smaller one."),
 }
 
 

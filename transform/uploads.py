@@ -107,11 +107,7 @@ MAX_SIDE = 65_500
 def check_dimensions(size, max_pixels, min_side):
     width, height = size
     if max(width, height) > MAX_SIDE:
-        raise UploadRejected(
-            gettext("This photo is more than %(pixels)d pixels long on one side; please upload a smaller one.")
-            % {"pixels": MAX_SIDE},
-            "side_too_long",
-        )
+        raise UploadRejected("side_too_long", MAX_SIDE)
     if width * height > max_pixels:
         raise UploadRejected("too_many_pixels", max_pixels)
     if min(width, height) < min_side:

@@ -142,13 +142,14 @@ class GenerateForm(forms.Form):
     prompt_template = forms.CharField(
         label=_("Prompt"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        # Model input: English on purpose, whatever the page's language.
+        widget=forms.Textarea(attrs={"rows": 2, "translate": "no", "lang": "en"}),
         help_text=_("Write {breed} where the breed goes."),
     )
     negative_prompt = forms.CharField(
         label=_("Negative prompt"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "translate": "no", "lang": "en"}),
         help_text=_("What the picture should not show."),
     )
     count = forms.TypedChoiceField(label=_("How many"), coerce=int, choices=[(1, "1"), (4, "4")], initial=1, required=False)

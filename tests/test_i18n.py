@@ -351,7 +351,9 @@ def english_words(html):
     """The English words a Korean reader would meet on a page, outside ALLOWED_ENGLISH."""
     parser = PageText()
     parser.feed(html)
-    words = re.findall(r"[A-Za-z][A-Za-z0-9+]+", " ".join(parser.texts))
+    # {breed} in the prompt's help is syntax the reader types, not English to translate.
+    text = re.sub(r"\{\w+\}", "", " ".join(parser.texts))
+    words = re.findall(r"[A-Za-z][A-Za-z0-9+]+", text)
     return sorted({word for word in words if word.lower() not in allowed_english()})
 
 
@@ -359,7 +361,7 @@ def allowed_english():
     """The brand, A1111 and model terms, sampler names, file formats and units kept in English in Korean."""
     from transform.params import SAMPLER_NAMES
 
-    words = {"facetoanimals", "django", "controlnet", "cfg", "img2img", "txt2img", "automatic1111", "top", "ip"}
+    words = {"facetoanimals", "django", "controlnet", "cfg", "img2img", "txt2img", "automatic1111", "forge", "top", "ip"}
     words |= {"jpeg", "jpg", "png", "webp", "heic", "zip", "json", "mb"}
     return words | {word.lower() for name in SAMPLER_NAMES for word in re.findall(r"[A-Za-z][A-Za-z0-9+]+", name)}
 

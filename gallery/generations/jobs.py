@@ -4,6 +4,7 @@ The job receives a generation's id and nothing else; the database row is the sou
 torch and the engine are imported lazily so the web process can name this module without cost.
 """
 
+import errno
 import io
 import logging
 import os
@@ -11,7 +12,6 @@ import socket
 import time
 import traceback
 
-from django.core.files.base import ContentFile
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop as _
@@ -19,7 +19,7 @@ from PIL import Image
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
-from gallery.models import Generation, delete_stored
+from gallery.models import Generation, delete_stored, save_stored
 from transform.uploads import make_thumbnail
 
 from .preview_store import store_preview
@@ -133,8 +133,7 @@ def save_result(generation, result, timings):
         "face_crop": ("face.webp", make_thumbnail(result.face_crop)),
     }
     try:
-        for field, (name, data) in files.items():
-            getattr(generation, field).save(name, ContentFile(data), save=False)
+        save_stored(generation, files)
         timings["saving"] = round(time.perf_counter() - began, 3)
         Generation.objects.filter(pk=generation.pk).update(
             **{field: getattr(generation, field).name for field in files},
@@ -180,6 +179,8 @@ def user_message(exc):
         return _("This dog took too long to make, so we stopped it. Retry, perhaps with fewer steps.")
     if isinstance(exc, ModelNotAvailable):
         return _("The dog generator is not set up right now. Please retry later.")
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return _("Our server ran out of storage space, so this dog could not be saved. That is ours to fix: please retry later.")
     if is_out_of_memory(exc):
         return _("The generator ran out of memory for this size. Retry with a smaller size.")
     return _("Something went wrong while making this dog. Please retry.")

@@ -6,16 +6,18 @@ the test's own, pg_terminate_backend) and injected at the lowest level otherwise
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from gallery.generations.reconcile import alive_key, reconcile
+from gallery.generations.reconcile import alive_key, job_is_waiting, reconcile
 from gallery.models import Generation
 
-from .processes import RedisServer, stop, wait_until
+from .processes import ROOT, RedisServer, stop, subprocess_env, wait_until
 from .test_worker import FINAL, queue_generations, statuses, workers
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -130,3 +132,23 @@ def test_a_full_disk_leaves_no_partial_file_and_tells_the_owner_the_fault_is_our
         assert "No space left on device" in generation.traceback
     media = Path(settings.MEDIA_ROOT)
     assert {str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()} == {photo.image.name, photo.thumbnail.name}
+
+
+def test_a_quick_stop_re_queues_the_running_generation_at_once(photo, redis_connection, worker_env, tmp_path):
+    # bin/run's worker, as its Procfile starts it; honcho kills what still runs 5 s after Ctrl-C.
+    command = [ROOT / "bin" / "supervise", "--stop-after", "2", sys.executable, "manage.py", "rqworker", "gpu"]
+    log = open(tmp_path / "worker.log", "ab")
+    supervised = subprocess.Popen(
+        command, cwd=ROOT, env=subprocess_env(**worker_env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        wait_until(lambda: redis_connection.keys("fta:worker-alive:*"), timeout=180, what="the worker starting")
+        (generation,) = queue_generations(photo, 1, steps=1000)
+        wait_until(lambda: Generation.objects.get(pk=generation.pk).step > 0, timeout=120, what="the job running")
+        supervised.send_signal(signal.SIGTERM)
+        assert supervised.wait(5) == 0
+    finally:
+        stop(supervised)
+    generation.refresh_from_db()
+    assert (generation.status, generation.step, generation.attempts) == ("queued", 0, 1)
+    assert job_is_waiting(redis_connection, generation.job_id)

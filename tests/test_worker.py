@@ -25,8 +25,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 FINAL = {"succeeded", "failed", "cancelled"}
 
 
-def queue_generations(photo, count, steps):
-    params = GenerationParams.from_dict({"width": 256, "height": 256, "steps": steps, "seed": 7})
+def queue_generations(photo, count, steps, size=256):
+    params = GenerationParams.from_dict({"width": size, "height": size, "steps": steps, "seed": 7})
     return Generation.create_and_enqueue(photo, 0, "pug", params, count=count)
 
 

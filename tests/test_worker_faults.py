@@ -143,7 +143,8 @@ def test_a_quick_stop_re_queues_the_running_generation_at_once(photo, redis_conn
     )
     try:
         wait_until(lambda: redis_connection.keys("fta:worker-alive:*"), timeout=180, what="the worker starting")
-        (generation,) = queue_generations(photo, 1, steps=1000)
+        # Long enough on any machine to be still running 2 s after the stop.
+        (generation,) = queue_generations(photo, 1, steps=100, size=512)
         wait_until(lambda: Generation.objects.get(pk=generation.pk).step > 0, timeout=120, what="the job running")
         supervised.send_signal(signal.SIGTERM)
         assert supervised.wait(5) == 0

@@ -11,6 +11,7 @@ import time
 
 from redis.exceptions import ConnectionError, TimeoutError
 from rq import worker_registration
+from rq.exceptions import StopRequested
 
 REDIS_DOWN = (ConnectionError, TimeoutError)
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ class RidesOutRedisOutages:
             except REDIS_DOWN as exc:
                 log.warning("Redis unavailable in %s (%s)", method.__name__, exc)
                 self.wait_for_redis()
+                if self._stop_requested:
+                    raise StopRequested from exc
 
     def execute_job(self, job, queue):
         try:

@@ -43,25 +43,22 @@ def test_a_command_that_exits_is_started_again(tmp_path):
         stop(process)
 
 
-def test_a_stop_reaches_the_command_once_and_waits_for_it_to_finish(tmp_path):
-    log = tmp_path / "log"
-    process = supervise(script="STOPS_BEFORE_EXIT = 1\n" + FINISHES_ITS_JOB, log=log)
+def stop_supervisor(log, *options, stops_before_exit):
+    """Start a supervised command, stop the supervisor once, and return what the command went through."""
+    process = supervise(*options, script=f"STOPS_BEFORE_EXIT = {stops_before_exit}\n{FINISHES_ITS_JOB}", log=log)
     try:
         wait_until(lambda: "started" in log.read_text(), timeout=10, what="the command starting")
         process.send_signal(signal.SIGTERM)
         assert process.wait(10) == 0
     finally:
         stop(process)
-    assert log.read_text().split() == ["started", "stop", "exited"]
+    return log.read_text().split()
+
+
+def test_a_stop_reaches_the_command_once_and_waits_for_it_to_finish(tmp_path):
+    assert stop_supervisor(tmp_path / "log", stops_before_exit=1) == ["started", "stop", "exited"]
 
 
 def test_stop_after_stops_a_command_that_is_still_running_at_once(tmp_path):
-    log = tmp_path / "log"
-    process = supervise("--stop-after", "1", script="STOPS_BEFORE_EXIT = 2\n" + FINISHES_ITS_JOB, log=log)
-    try:
-        wait_until(lambda: "started" in log.read_text(), timeout=10, what="the command starting")
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(10) == 0
-    finally:
-        stop(process)
-    assert log.read_text().split() == ["started", "stop", "stop", "exited"]
+    events = stop_supervisor(tmp_path / "log", "--stop-after", "1", stops_before_exit=2)
+    assert events == ["started", "stop", "stop", "exited"]

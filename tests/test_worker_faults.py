@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from rq import Worker
 
+from gallery.generations.queue import get_queue
 from gallery.generations.reconcile import alive_key, job_is_waiting, reconcile
 from gallery.models import Generation
 
@@ -66,6 +68,8 @@ def test_a_worker_rides_out_a_redis_restart_during_a_job_and_each_dog_is_made_on
         (after,) = queue_generations(photo, 1, steps=2)
         wait_until(lambda: Generation.objects.get(pk=after.pk).status in FINAL, timeout=120, what="a job after the outages")
         assert worker.poll() is None
+        # Registered again in the emptied Redis, where /admin/rq/ looks for workers.
+        assert len(Worker.all(connection=get_queue().connection)) == 1
     finally:
         stop(worker)
     rows = Generation.objects.filter(pk__in=[g.pk for g in [*generations, after]])

@@ -26,9 +26,10 @@ def save_stored(instance, files):
     try:
         for field, (filename, data) in files.items():
             stored = getattr(instance, field)
-            written.append((stored.storage, stored.field.generate_filename(instance, filename)))
-            stored.name = stored.storage.save(written[-1][1], ContentFile(data), max_length=stored.field.max_length)
-            written.append((stored.storage, stored.name))
+            name = stored.field.generate_filename(instance, filename)
+            written.append((stored.storage, name))
+            stored.name = stored.storage.save(name, ContentFile(data), max_length=stored.field.max_length)
+            written.append((stored.storage, stored.name))  # the storage may have picked another name
     except BaseException:
         for storage, name in written:
             storage.delete(name)

@@ -24,12 +24,11 @@ class RidesOutRedisOutages:
     max_connection_wait_time = 5.0
 
     def wait_for_redis(self):
-        """Block until Redis answers (or a stop is requested), then register the worker again."""
+        """Block until Redis answers, or a stop is requested."""
         delay = 1.0
         while not self._stop_requested:
             try:
                 self.connection.ping()
-                self.register_again()
                 log.warning("Redis answers again: the worker goes on")
                 return
             except REDIS_DOWN as exc:
@@ -76,6 +75,8 @@ class RidesOutRedisOutages:
         # Only the worker's "last seen" stamp: a missed one must not end the work loop (RQ's dequeue
         # loop meets the outage on its next call and waits).
         try:
+            if pipeline is None and not self.connection.exists(self.key):
+                self.register_again()
             return super().heartbeat(timeout, pipeline)
         except REDIS_DOWN as exc:
             log.warning("Worker heartbeat: Redis unavailable (%s)", exc)

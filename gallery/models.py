@@ -17,6 +17,28 @@ def delete_stored(field_files):
             stored.storage.delete(stored.name)
 
 
+def save_stored(instance, files):
+    """Save {field: (file name, bytes)} into the instance's file fields (not the row): all or none.
+
+    Each name is chosen and remembered before its bytes are written, so a write that fails half-way
+    (a full disk) leaves no partial file behind: every file of the set is deleted, and the error raised.
+    """
+    written = []  # (storage, name): the name goes in before the bytes go out
+    try:
+        for field, (filename, data) in files.items():
+            stored = getattr(instance, field)
+            name = stored.field.generate_filename(instance, filename)
+            written.append((stored.storage, name))
+            stored.name = stored.storage.save(name, ContentFile(data), max_length=stored.field.max_length)
+            written.append((stored.storage, stored.name))  # the storage may have picked another name
+    except BaseException:
+        for storage, name in written:
+            storage.delete(name)
+        for field in files:
+            getattr(instance, field).name = None
+        raise
+
+
 def user_media_dir(user_id):
     """Every file of a user lives under this folder of MEDIA_ROOT (so deleting a user is one rmtree)."""
     return f"u/{user_id}"

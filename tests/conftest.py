@@ -3,6 +3,10 @@ import tempfile
 import pytest
 from django.core.management import call_command
 
+from gallery.generations.queue import get_queue
+
+from .factories import make_uploaded_photo
+
 
 @pytest.fixture(autouse=True)
 def fresh_media_root(settings):
@@ -28,3 +32,28 @@ def tiny_engine(tiny_pipeline_dir):
     engine = Engine(tiny_pipeline_dir / "sd", tiny_pipeline_dir / "controlnet", device="cpu")
     engine.load()
     return engine
+
+
+@pytest.fixture
+def redis_connection():
+    connection = get_queue().connection
+    connection.flushdb()  # only the test Redis database: stale jobs of other tests must not run here
+    yield connection
+    connection.flushdb()
+
+
+@pytest.fixture
+def worker_env(tiny_pipeline_dir):
+    return {
+        "FTA_SD_MODEL": tiny_pipeline_dir / "sd",
+        "FTA_CONTROLNET_MODEL": tiny_pipeline_dir / "controlnet",
+        "FTA_DEVICE": "cpu",
+        "FTA_RECONCILE_INTERVAL": 2,
+        "FTA_WORKER_HEARTBEAT_TTL": 4,
+        "FTA_TORCH_THREADS": 1,  # two workers share two cores in the kill test
+    }
+
+
+@pytest.fixture
+def photo():
+    return make_uploaded_photo()

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.request import urlopen
 
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -45,11 +46,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_worker(log_path, **env):
-    """`manage.py rqworker gpu`, exactly as operators start it, in its own process group."""
+def start_worker(log_path, options=(), **env):
+    """`manage.py rqworker gpu [options]`, exactly as operators start it, in its own process group."""
     log = open(log_path, "ab")
     return subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "gpu"],
+        [sys.executable, "manage.py", "rqworker", "gpu", *options],
         cwd=ROOT,
         env=subprocess_env(**env),
         stdout=log,
@@ -100,6 +101,29 @@ def gunicorn(log_path, workers=2, **env):
         yield url
     finally:
         stop(process)
+
+
+class RedisServer:
+    """A redis-server of a test's own on a free port, which it may stop and start again empty."""
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        log = open(self.directory / "redis.log", "ab")
+        self.process = subprocess.Popen(command, cwd=self.directory, stdout=log, stderr=subprocess.STDOUT)
+        wait_until(lambda: redis.Redis(port=self.port).ping(), timeout=10, what="redis-server starting")
+
+    def stop(self):
+        """Like `redis-cli shutdown nosave`: everything in it is gone."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
 
 
 def wait_until(predicate, timeout, what, interval=0.2):

@@ -23,40 +23,14 @@ from gallery.generations.queue import QUEUE_NAME, get_queue
 from gallery.models import Generation
 from transform.params import GenerationParams
 
-from .factories import make_uploaded_photo
 from .processes import start_worker, stop, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 FINAL = {"succeeded", "failed", "cancelled"}
 
 
-@pytest.fixture
-def redis_connection():
-    connection = get_queue().connection
-    connection.flushdb()  # only the test Redis database: stale jobs of other tests must not run here
-    yield connection
-    connection.flushdb()
-
-
-@pytest.fixture
-def worker_env(tiny_pipeline_dir):
-    return {
-        "FTA_SD_MODEL": tiny_pipeline_dir / "sd",
-        "FTA_CONTROLNET_MODEL": tiny_pipeline_dir / "controlnet",
-        "FTA_DEVICE": "cpu",
-        "FTA_RECONCILE_INTERVAL": 2,
-        "FTA_WORKER_HEARTBEAT_TTL": 4,
-        "FTA_TORCH_THREADS": 1,  # two workers share two cores in the kill test
-    }
-
-
-@pytest.fixture
-def photo():
-    return make_uploaded_photo()
-
-
-def queue_generations(photo, count, steps):
-    params = GenerationParams.from_dict({"width": 256, "height": 256, "steps": steps, "seed": 7})
+def queue_generations(photo, count, steps, size=256):
+    params = GenerationParams.from_dict({"width": size, "height": size, "steps": steps, "seed": 7})
     return Generation.create_and_enqueue(photo, 0, "pug", params, count=count)
 
 
@@ -64,8 +38,8 @@ def statuses(generations):
     return dict(Generation.objects.filter(pk__in=[g.pk for g in generations]).values_list("pk", "status"))
 
 
-def workers(tmp_path, count, env):
-    processes = [start_worker(tmp_path / f"worker{i}.log", **env) for i in range(count)]
+def workers(tmp_path, count, env, options=()):
+    processes = [start_worker(tmp_path / f"worker{i}.log", options, **env) for i in range(count)]
     connection = get_queue().connection
     wait_until(lambda: len(connection.keys("fta:worker-alive:*")) == count, timeout=180, what="workers starting")
     return processes

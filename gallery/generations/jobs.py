@@ -5,13 +5,13 @@ every change of its status goes through gallery.generations.lifecycle.
 torch and the engine are imported lazily so the web process can name this module without cost.
 """
 
+import errno
 import logging
 import os
 import socket
 import time
 import traceback
 
-from django.core.files.base import ContentFile
 from django.utils.translation import gettext_noop as _
 from PIL import Image
 from rq import get_current_job
@@ -151,8 +151,6 @@ def save_result(generation, result, timings):
     }
     files = [getattr(generation, field) for field in contents]
     try:
-        for file, (name, data) in zip(files, contents.values(), strict=True):
-            file.save(name, ContentFile(data), save=False)
         timings["saving"] = round(time.perf_counter() - began, 3)
         won = lifecycle.succeed(generation, files, seed=result.seed, infotext=result.infotext, timings=timings)
     except BaseException:
@@ -173,6 +171,8 @@ def user_message(exc):
         return _("This dog took too long to make, so we stopped it. Retry, perhaps with fewer steps.")
     if isinstance(exc, ModelNotAvailable):
         return _("The dog generator is not set up right now. Please retry later.")
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return _("Our server ran out of storage space, so this dog could not be saved. That is ours to fix: please retry later.")
     if is_out_of_memory(exc):
         return _("The generator ran out of memory for this size. Retry with a smaller size.")
     return _("Something went wrong while making this dog. Please retry.")

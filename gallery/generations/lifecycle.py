@@ -120,17 +120,22 @@ def retry(generation):
 
 
 def requeue_lost(generation):
-    """The worker running it died: queue it again (only if no one else moved it meanwhile)."""
+    """The job running it ended unrecorded (its worker died, or lost the database): queue it again,
+    only if no one else moved it meanwhile."""
     with transaction.atomic():
-        again = _row(generation.pk, Status.RUNNING, worker_name=generation.worker_name).update(
+        again = _row(generation.pk, Status.RUNNING, worker_name=generation.worker_name, job_id=generation.job_id).update(
             status=Status.QUEUED, step=0, started_at=None
         )
         return bool(again) and queue(generation)
 
 
 def fail_lost(generation, error):
-    """The worker running it died once too often."""
-    return bool(_row(generation.pk, Status.RUNNING).update(status=Status.FAILED, error=error, finished_at=timezone.now()))
+    """The job running it ended unrecorded once too often."""
+    return bool(
+        _row(generation.pk, Status.RUNNING, job_id=generation.job_id).update(
+            status=Status.FAILED, error=error, finished_at=timezone.now()
+        )
+    )
 
 
 def delete(generation):

@@ -4,6 +4,7 @@ Workers run this every FTA_RECONCILE_INTERVAL seconds; `manage.py reconcile_gene
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,6 +21,8 @@ from gallery.models import Generation
 MAX_ATTEMPTS = 2
 # A queued generation younger than this may still be waiting for its transaction to commit.
 ENQUEUE_GRACE = timedelta(seconds=10)
+# Set when this Redis first sees a reconcile pass: an emptied Redis has lost every worker's alive key.
+REDIS_SEEN_KEY = "fta:redis-seen-since"
 WAITING_JOB_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 log = logging.getLogger(__name__)
 
@@ -28,29 +31,58 @@ def alive_key(worker_name):
     return f"fta:worker-alive:{worker_name}"
 
 
-def mark_alive(connection, worker_name):
-    connection.set(alive_key(worker_name), 1, ex=settings.FTA_WORKER_HEARTBEAT_TTL)
+def mark_alive(connection, worker_name, job_id=""):
+    """Say the worker lives, and which job it runs ("" when idle)."""
+    connection.set(alive_key(worker_name), job_id, ex=settings.FTA_WORKER_HEARTBEAT_TTL)
 
 
-def reconcile():
-    """Re-queue or fail what was lost. Returns (requeued, failed) counts."""
+def reconcile(judge_dead_workers=True):
+    """Re-queue or fail what was lost. Returns (requeued, failed) counts.
+
+    judge_dead_workers=False leaves running generations of silent workers alone for this pass: the
+    caller has just seen Redis come back, and live workers may not have said so again yet.
+    """
     connection = get_queue().connection
+    judge_dead_workers = judge_dead_workers and not redis_is_new(connection)
     requeued = failed = 0
     for generation in Generation.objects.filter(status=Generation.Status.RUNNING):
-        if connection.exists(alive_key(generation.worker_name)):
+        current_job = connection.get(alive_key(generation.worker_name))
+        if current_job is None and not judge_dead_workers:
             continue
-        if generation.attempts < MAX_ATTEMPTS:
-            if lifecycle.requeue_lost(generation):
-                requeued += 1
-                log.warning("Worker %s died during %s: re-queued", generation.worker_name, generation.pk)
-        elif lifecycle.fail_lost(generation, _("The worker making this dog stopped unexpectedly, twice. Please retry.")):
-            failed += 1
+        if current_job is not None and current_job.decode() == generation.job_id:
+            continue
+        # Its worker is dead, or alive but done with its job: the job ended without recording how
+        # (its database connection broke). Either way nobody will finish this row.
+        outcome = requeue_or_fail(generation)
+        requeued += outcome is True
+        failed += outcome is False
     stale = timezone.now() - ENQUEUE_GRACE
     for generation in Generation.objects.filter(status=Generation.Status.QUEUED, created_at__lt=stale):
         if not job_is_waiting(connection, generation.job_id) and lifecycle.queue(generation):
             requeued += 1
             log.warning("Generation %s had no job in Redis: re-queued", generation.pk)
     return requeued, failed
+
+
+def requeue_or_fail(generation):
+    """A running generation that nobody will finish: run it again once, fail it the second time.
+
+    Returns True when re-queued, False when failed, None when it was no longer running.
+    """
+    if generation.attempts < MAX_ATTEMPTS:
+        if lifecycle.requeue_lost(generation):
+            log.warning("Worker %s lost %s: re-queued", generation.worker_name, generation.pk)
+            return True
+        return None
+    if lifecycle.fail_lost(generation, _("The worker making this dog stopped unexpectedly, twice. Please retry.")):
+        return False
+    return None
+
+
+def redis_is_new(connection):
+    """True for a worker heartbeat TTL after Redis was emptied (or first used): alive keys are not back yet."""
+    connection.set(REDIS_SEEN_KEY, time.time(), nx=True)
+    return time.time() - float(connection.get(REDIS_SEEN_KEY)) < settings.FTA_WORKER_HEARTBEAT_TTL
 
 
 def job_is_waiting(connection, job_id):

@@ -2,7 +2,9 @@
 
 It runs jobs in its own process (no fork per job), so the pipeline loaded for the first job, or at
 start with FTA_PRELOAD_PIPELINE, serves every later one. A background thread says the worker is
-alive and runs the reconcile pass.
+alive (and which job it runs) and runs the reconcile pass. It waits out Redis outages
+(redis_outage.py), and after each job it makes sure the generation did not stay "running": a job
+whose database connection broke, or that a cold stop interrupted, could not record its outcome.
 """
 
 import logging
@@ -10,20 +12,26 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 from redis.exceptions import RedisError
 from rq.worker import SimpleWorker
 
+from gallery.models import Generation
+
 from . import jobs
-from .reconcile import mark_alive, reconcile
+from .reconcile import mark_alive, reconcile, requeue_or_fail
+from .redis_outage import RidesOutRedisOutages
 
 log = logging.getLogger(__name__)
 
 
-class PipelineWorker(SimpleWorker):
+class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
     def work(self, *args, **kwargs):
         self._stop_heartbeat = threading.Event()
-        mark_alive(self.connection, jobs.WORKER_NAME)
+        # The alive key names the running job; the lock keeps the heartbeat thread from writing a stale one.
+        self._current_job_lock = threading.Lock()
+        self._current_job_id = ""
+        self.announce_job("")
         threading.Thread(target=self._heartbeat, name="fta-heartbeat", daemon=True).start()
         if settings.FTA_PRELOAD_PIPELINE:
             self._preload()
@@ -41,37 +49,68 @@ class PipelineWorker(SimpleWorker):
             # Keep running: each job then fails with a message the owner can read, and `doctor` says why.
             log.error("%s", exc)
 
+    def announce_job(self, job_id):
+        with self._current_job_lock:
+            self._current_job_id = job_id
+            mark_alive(self.connection, jobs.WORKER_NAME, job_id)
+
     def _heartbeat(self):
         last_reconcile = None
+        redis_back_at = float("-inf")
         while True:
             try:
-                mark_alive(self.connection, jobs.WORKER_NAME)
+                self.announce_job(self._current_job_id)
                 if last_reconcile is None or time.monotonic() - last_reconcile >= settings.FTA_RECONCILE_INTERVAL:
                     last_reconcile = time.monotonic()
-                    self._reconcile_once()
+                    # Right after an outage other workers have not said they are alive again yet.
+                    self._reconcile_once(time.monotonic() - redis_back_at >= settings.FTA_WORKER_HEARTBEAT_TTL)
             except RedisError as exc:
+                redis_back_at = float("inf")
                 log.warning("Heartbeat: Redis unavailable (%s)", exc)
             except Exception:  # noqa: BLE001  the heartbeat must outlive any one failure
                 log.exception("Heartbeat or reconcile failed")
+            else:
+                redis_back_at = min(redis_back_at, time.monotonic())
             # Several heartbeats per TTL, so one late beat never makes a live worker look dead.
             if self._stop_heartbeat.wait(max(1, settings.FTA_WORKER_HEARTBEAT_TTL // 4)):
                 return
 
-    def _reconcile_once(self):
+    def _reconcile_once(self, judge_dead_workers):
         # One worker at a time: the lock expires on its own if this one dies.
         if not self.connection.set("fta:reconcile-lock", jobs.WORKER_NAME, nx=True, ex=settings.FTA_RECONCILE_INTERVAL):
             return
         close_old_connections()
         try:
-            requeued, failed = reconcile()
+            requeued, failed = reconcile(judge_dead_workers)
             if requeued or failed:
                 log.warning("Reconcile: %d re-queued, %d failed", requeued, failed)
         finally:
             close_old_connections()
 
     def execute_job(self, job, queue):
+        try:
+            self.announce_job(job.id)
+        except RedisError:
+            pass  # RQ meets the outage too and waits for Redis
         close_old_connections()
         try:
             return super().execute_job(job, queue)
         finally:
-            close_old_connections()
+            # A connection that broke during the job must not fail the next one (SQLite never reports itself unusable).
+            connection.close()
+            self.release_unfinished(job.id)
+            try:
+                self.announce_job("")
+            except RedisError:
+                pass
+
+    def release_unfinished(self, job_id):
+        """The job is over: a generation still running under it never will finish, so re-queue or fail it."""
+        try:
+            for generation in Generation.objects.filter(job_id=job_id, status=Generation.Status.RUNNING):
+                log.warning("Job %s ended without recording how generation %s ended", job_id, generation.pk)
+                requeue_or_fail(generation)
+        except DatabaseError as exc:
+            log.warning("Database unavailable (%s): the reconcile pass will resolve job %s's generation", exc, job_id)
+        finally:
+            connection.close()

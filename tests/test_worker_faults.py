@@ -1,0 +1,159 @@
+"""The real worker through service faults: Redis restarted empty mid-job, the database connection
+lost mid-job, a full media disk. The faults are real where this machine can make them (a Redis of
+the test's own, pg_terminate_backend) and injected at the lowest level otherwise (tests/faults.py).
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from rq import Worker
+
+from gallery.generations.queue import get_queue
+from gallery.generations.reconcile import alive_key, job_is_waiting, reconcile
+from gallery.models import Generation
+
+from .processes import ROOT, RedisServer, stop, subprocess_env, wait_until
+from .test_worker import FINAL, queue_generations, statuses, workers
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# The outage a worker must ride out, job in flight or not.
+REDIS_OUTAGE_SECONDS = 60
+DISK_FULL_MESSAGE = (
+    "Our server ran out of storage space, so this dog could not be saved. That is ours to fix: please retry later."
+)
+
+
+@pytest.fixture
+def own_redis(tmp_path, settings):
+    """A Redis for this test alone, so that stopping it leaves the suite's Redis alone."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    settings.REDIS_URL = server.url
+    yield server
+    server.stop()
+
+
+def succeeded_in_logs(tmp_path):
+    logs = "".join(p.read_text() for p in tmp_path.glob("worker*.log"))
+    return re.findall(r"Generation (\S+) succeeded", logs)
+
+
+def test_a_worker_rides_out_a_redis_restart_during_a_job_and_each_dog_is_made_once(photo, own_redis, worker_env, tmp_path):
+    (worker,) = workers(tmp_path, 1, worker_env)
+    try:
+        generations = queue_generations(photo, 3, steps=100)
+        wait_until(lambda: Generation.objects.filter(status="running", step__gt=0).exists(), timeout=120, what="a job running")
+        own_redis.stop()
+        outage_began = time.monotonic()
+        in_flight = Generation.objects.get(status="running")
+        # The job finishes while Redis is away: RQ's bookkeeping after it fails, the worker must not.
+        wait_until(
+            lambda: Generation.objects.get(pk=in_flight.pk).status in FINAL, timeout=REDIS_OUTAGE_SECONDS, what="the job ending"
+        )
+        time.sleep(max(0, REDIS_OUTAGE_SECONDS - (time.monotonic() - outage_began)))
+        assert worker.poll() is None, "the worker quit during the outage"
+        own_redis.start()  # empty: the two waiting jobs are gone, and the reconcile pass queues them again
+        wait_until(lambda: set(statuses(generations).values()) <= FINAL, timeout=180, what="every generation finishing")
+        # An outage while idle, then a new job.
+        own_redis.stop()
+        time.sleep(10)
+        own_redis.start()
+        (after,) = queue_generations(photo, 1, steps=2)
+        wait_until(lambda: Generation.objects.get(pk=after.pk).status in FINAL, timeout=120, what="a job after the outages")
+        assert worker.poll() is None
+        # Registered again in the emptied Redis, where /admin/rq/ looks for workers.
+        assert len(Worker.all(connection=get_queue().connection)) == 1
+    finally:
+        stop(worker)
+    rows = Generation.objects.filter(pk__in=[g.pk for g in [*generations, after]])
+    assert list(rows.values_list("status", flat=True)) == ["succeeded"] * 4
+    assert Generation.objects.get(pk=in_flight.pk).attempts == 1
+    successes = succeeded_in_logs(tmp_path)
+    assert sorted(successes) == sorted(str(g.pk) for g in rows)
+
+
+def drop_database_connections(worker):
+    """The worker's database connections die under it: a database restart, as far as it can tell."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+    else:
+        os.kill(worker.pid, signal.SIGUSR1)  # tests.faults.DatabaseDroppingWorker
+
+
+def test_a_job_that_loses_its_database_connection_is_run_again_and_the_worker_goes_on(
+    photo, redis_connection, worker_env, tmp_path
+):
+    (worker,) = workers(tmp_path, 1, worker_env, options=["--worker-class", "tests.faults.DatabaseDroppingWorker"])
+    try:
+        generations = queue_generations(photo, 2, steps=40)
+        wait_until(lambda: Generation.objects.filter(status="running", step__gt=0).exists(), timeout=120, what="a job running")
+        hit = Generation.objects.get(status="running")
+        drop_database_connections(worker)
+        wait_until(lambda: set(statuses(generations).values()) <= FINAL, timeout=180, what="every generation finishing")
+        assert worker.poll() is None
+    finally:
+        stop(worker)
+    for generation in Generation.objects.filter(pk__in=[g.pk for g in generations]):
+        assert generation.status == "succeeded", (generation.error, generation.traceback)
+        assert generation.attempts == (2 if generation.pk == hit.pk else 1)
+    assert sorted(succeeded_in_logs(tmp_path)) == sorted(str(g.pk) for g in generations)
+
+
+def test_the_reconcile_pass_re_queues_a_running_generation_whose_live_worker_has_moved_on(photo, redis_connection, settings):
+    settings.FTA_WORKER_HEARTBEAT_TTL = 0  # Redis is not "just emptied" for this pass
+    (generation,) = queue_generations(photo, 1, steps=2)
+    Generation.objects.filter(pk=generation.pk).update(status="running", attempts=1, worker_name="host:1")
+    redis_connection.set(alive_key("host:1"), "another-job", ex=60)
+    lost_job_id = generation.job_id
+    assert reconcile() == (1, 0)
+    generation.refresh_from_db()
+    assert (generation.status, generation.attempts) == ("queued", 1)
+    assert generation.job_id != lost_job_id
+    assert generation.job_id.encode() in redis_connection.lrange("rq:queue:gpu", 0, -1)
+
+
+def test_a_full_disk_leaves_no_partial_file_and_tells_the_owner_the_fault_is_ours(
+    photo, redis_connection, worker_env, tmp_path, settings
+):
+    (worker,) = workers(tmp_path, 1, {**worker_env, "DJANGO_SETTINGS_MODULE": "tests.full_disk_settings"})
+    try:
+        generations = queue_generations(photo, 2, steps=2)
+        wait_until(lambda: set(statuses(generations).values()) <= FINAL, timeout=120, what="every generation finishing")
+    finally:
+        stop(worker)
+    for generation in Generation.objects.filter(pk__in=[g.pk for g in generations]):
+        assert (generation.status, generation.error) == ("failed", DISK_FULL_MESSAGE)
+        assert "No space left on device" in generation.traceback
+    media = Path(settings.MEDIA_ROOT)
+    assert {str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()} == {photo.image.name, photo.thumbnail.name}
+
+
+def test_a_quick_stop_re_queues_the_running_generation_at_once(photo, redis_connection, worker_env, tmp_path):
+    # bin/run's worker, as its Procfile starts it; honcho kills what still runs 5 s after Ctrl-C.
+    command = [ROOT / "bin" / "supervise", "--stop-after", "2", sys.executable, "manage.py", "rqworker", "gpu"]
+    log = open(tmp_path / "worker.log", "ab")
+    supervised = subprocess.Popen(
+        command, cwd=ROOT, env=subprocess_env(**worker_env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        wait_until(lambda: redis_connection.keys("fta:worker-alive:*"), timeout=180, what="the worker starting")
+        # Long enough on any machine to be still running 2 s after the stop.
+        (generation,) = queue_generations(photo, 1, steps=100, size=512)
+        wait_until(lambda: Generation.objects.get(pk=generation.pk).step > 0, timeout=120, what="the job running")
+        supervised.send_signal(signal.SIGTERM)
+        assert supervised.wait(5) == 0
+    finally:
+        stop(supervised)
+    generation.refresh_from_db()
+    assert (generation.status, generation.step, generation.attempts) == ("queued", 0, 1)
+    assert job_is_waiting(redis_connection, generation.job_id)

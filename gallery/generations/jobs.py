@@ -17,7 +17,7 @@ from PIL import Image
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
-from gallery.models import Generation
+from gallery.models import Generation, save_stored
 from transform.encoding import DISPLAY_SIDE
 from transform.infotext import png_bytes
 from transform.uploads import make_thumbnail
@@ -151,6 +151,7 @@ def save_result(generation, result, timings):
     }
     files = [getattr(generation, field) for field in contents]
     try:
+        save_stored(generation, contents)
         timings["saving"] = round(time.perf_counter() - began, 3)
         won = lifecycle.succeed(generation, files, seed=result.seed, infotext=result.infotext, timings=timings)
     except BaseException:

@@ -244,3 +244,11 @@ def bent_head_beside_two_people():
     photo.paste(astronaut(), (400, 0))
     photo.paste(ImageOps.mirror(cameraman()).resize((560, 360)), (700, 20))
     return photo
+
+
+def two_sizes_photo():
+    """The astronaut twice side by side, 512 and 256 px wide (faces ~100 and ~50 px): 768x512."""
+    photo = Image.new("RGB", (768, 512), WALL)
+    photo.paste(astronaut(), (0, 0))
+    photo.paste(astronaut().resize((256, 256)), (512, 128))
+    return photo

@@ -265,6 +265,8 @@ FTA_SENDFILE_PREFIX = os.environ.get("FTA_SENDFILE_PREFIX", "/protected-media/")
 FTA_MAX_ACTIVE_GENERATIONS = env_int("FTA_MAX_ACTIVE_GENERATIONS", 8)
 FTA_UPLOADS_PER_HOUR = env_int("FTA_UPLOADS_PER_HOUR", 60)
 FTA_GENERATIONS_PER_HOUR = env_int("FTA_GENERATIONS_PER_HOUR", 120)
+# Faces one group photo ("make everyone a dog") may turn into dogs; each counts as a dog for the limits above.
+FTA_MAX_FACES_PER_GROUP = env_int("FTA_MAX_FACES_PER_GROUP", 8)
 
 LOGGING = {
     "version": 1,

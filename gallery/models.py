@@ -123,6 +123,14 @@ class Generation(models.Model):
     breed = models.SlugField(max_length=64, db_index=True)
     # The coat colour picked to match the person's hair, for breeds that come in several ("" = the breed's own).
     coat = models.CharField(max_length=64, blank=True)
+    # A group photo ("make everyone a dog"): [{"index", "breed", "coat"}] per face to make, in order;
+    # empty for a single dog. The faces left out as too small: [{"index", "reason"}].
+    group_faces = models.JSONField(default=list, blank=True)
+    skipped_faces = models.JSONField(default=list, blank=True)
+    # How many dogs this generation makes (1, or a group's faces): the per-user limits count these.
+    faces = models.PositiveSmallIntegerField(default=1)
+    # Group progress: the face being made (1-based; with batching, the last face of the running batch).
+    face = models.PositiveSmallIntegerField(default=0)
     # transform.params.GenerationParams.to_dict(), with the seed actually used.
     params = models.JSONField(default=dict)
     seed = models.BigIntegerField(null=True, blank=True)
@@ -182,6 +190,10 @@ class Generation(models.Model):
         return round(self.step / self.steps, 4) if self.steps else 0.0
 
     @property
+    def is_group(self):
+        return bool(self.group_faces)
+
+    @property
     def is_active(self):
         return self.status in self.ACTIVE_STATUSES
 
@@ -212,6 +224,28 @@ class Generation(models.Model):
                 generations.append(generation)
         return generations
 
+    @classmethod
+    def create_group_and_enqueue(cls, photo, choices, params, skipped=()):
+        """One generation making every chosen face of the photo a dog; choices: [{"index", "breed", "coat"}]."""
+        from gallery.generations.queue import enqueue_generation
+
+        params = params.with_seed()
+        with transaction.atomic():
+            generation = cls.objects.create(
+                owner=photo.owner,
+                photo=photo,
+                face_index=choices[0]["index"],
+                breed=choices[0]["breed"],
+                group_faces=list(choices),
+                skipped_faces=list(skipped),
+                faces=len(choices),
+                params=params.to_dict(),
+                seed=params.seed,
+                steps=params.steps,
+            )
+            enqueue_generation(generation)
+        return generation
+
     def cancel(self):
         """A queued generation is cancelled at once; a running one stops at its next step."""
         from gallery.generations.queue import remove_job
@@ -231,6 +265,7 @@ class Generation(models.Model):
             again = Generation.objects.filter(pk=self.pk, status__in=[self.Status.FAILED, self.Status.CANCELLED]).update(
                 status=self.Status.QUEUED,
                 step=0,
+                face=0,
                 error="",
                 traceback="",
                 cancel_requested=False,

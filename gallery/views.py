@@ -43,7 +43,7 @@ def index(request):
     from transform.breeds import all_breeds
 
     generations = Generation.objects.filter(owner=request.user).only(
-        "id", "breed", "status", "review_state", "created_at", "thumbnail", "face_crop", "photo_id", "owner_id"
+        "id", "breed", "status", "review_state", "created_at", "thumbnail", "face_crop", "photo_id", "owner_id", "faces"
     )
     breed, status = request.GET.get("breed", ""), request.GET.get("status", "")
     if breed:
@@ -98,7 +98,9 @@ def photo(request, pk):
         previous = Generation.objects.filter(owner=request.user, photo=photo, pk=source).first() if is_uuid(source) else None
         if previous:
             initial = {**previous.params, "seed": None, "face": previous.face_index, "breed": previous.breed}
-    context = {"photo": photo, "faces": photo_faces(photo), "form": GenerateForm(photo, initial=initial)}
+    from .group_views import group_context
+
+    context = {"photo": photo, "faces": photo_faces(photo), "form": GenerateForm(photo, initial=initial), **group_context(photo)}
     return render(request, "gallery/photo.html", context)
 
 
@@ -244,7 +246,7 @@ def parameter_rows(generation):
     return rows
 
 
-STATUS_FIELDS = ("status", "step", "steps", "breed", "error")
+STATUS_FIELDS = ("status", "step", "steps", "breed", "error", "face", "faces")
 
 
 @login_required
@@ -260,6 +262,9 @@ def generation_status(request, pk):
             "steps": generation.steps,
             "breed": generation.breed,
             "error": _(generation.error) if generation.error else None,
+            # A group photo: the face being made and how many (a single dog: 0 of 1 while queued, then 1).
+            "face": generation.face,
+            "faces": generation.faces,
         }
     )
 
@@ -299,7 +304,7 @@ def generation_retry(request, pk):
 
 def over_limit(request, generation):
     """The generation page again with a 429 when one more dog would exceed the user's limits."""
-    limit = generation_limit_message(request.user)
+    limit = generation_limit_message(request.user, wanted=generation.faces)
     if not limit:
         return None
     messages.error(request, limit)
@@ -340,5 +345,10 @@ def generation_regenerate(request, pk):
     if refusal:
         return refusal
     params = GenerationParams.from_dict({**previous.params, "seed": None})
-    generation = Generation.create_and_enqueue(previous.photo, previous.face_index, previous.breed, params, coat=previous.coat)[0]
+    if previous.is_group:
+        generation = Generation.create_group_and_enqueue(previous.photo, previous.group_faces, params, previous.skipped_faces)
+    else:
+        generation = Generation.create_and_enqueue(
+            previous.photo, previous.face_index, previous.breed, params, coat=previous.coat
+        )[0]
     return redirect("gallery:generation", pk=generation.pk)

@@ -17,7 +17,7 @@ class StatusEndpointTests(TestCase):
         response = self.client.get(self.url)
         self.assertEqual(
             response.json(),
-            {"status": "running", "progress": 0.25, "step": 5, "steps": 20, "breed": "pug", "error": None},
+            {"status": "running", "progress": 0.25, "step": 5, "steps": 20, "breed": "pug", "error": None, "face": 0, "faces": 1},
         )
 
     def test_status_is_one_query_beyond_the_session(self):

@@ -34,7 +34,7 @@ def result(tiny_engine, photo, faces):
 
 def grown_masks(photo, faces):
     """Per face, a photo-sized boolean array: where its mask lets the paste change pixels."""
-    from transform.group import crop_box, face_mask
+    from transform.group_masks import crop_box, face_mask
 
     masks = []
     for face in faces:
@@ -67,7 +67,7 @@ def test_infotext_records_each_faces_box_breed_and_seed(photo, faces, result):
 
     from PIL import Image
 
-    from transform.group import crop_box
+    from transform.group_masks import crop_box
 
     assert [(face["breed"], face["seed"]) for face in result.faces] == [("pug", 7), ("beagle", 8)]
     assert [face["box"] for face in result.faces] == [list(crop_box(face, photo.size)) for face in faces]
@@ -78,7 +78,7 @@ def test_infotext_records_each_faces_box_breed_and_seed(photo, faces, result):
 
 
 def test_mask_is_feathered_inside_the_grown_hull_and_covers_the_hair(faces, photo):
-    from transform.group import HAIR_RISE, crop_box, face_mask
+    from transform.group_masks import HAIR_RISE, crop_box, face_mask
 
     box = crop_box(faces[0], photo.size)
     mask = face_mask(faces[0], photo.size, box)
@@ -127,7 +127,7 @@ def test_progress_names_the_face_and_cancel_stops_between_steps(tiny_engine, pho
             choices,
             GenerationParams(**FAST),
             max_batch=1,
-            on_progress=lambda *progress: seen.append(progress),
+            on_progress=lambda *progress: seen.append(progress[:4]),
             should_cancel=lambda: len(seen) >= 4,
         )
     assert seen == [(1, 2, 1, 3), (1, 2, 2, 3), (1, 2, 3, 3), (2, 2, 1, 3)]

@@ -3,9 +3,8 @@ place ("inpaint only masked", as ADetailer does it in AUTOMATIC1111), the rest o
 bit for bit.
 
 Stages, per photo:
-1. plan: for every face a square crop around the head (GROUP_CROP_SCALE x the face's larger side),
-   the inpainting mask (the face-mesh hull, stretched up over the hair and grown over the ears,
-   then feathered inside its own edge), and the crop and its face-mesh control image at the work size.
+1. plan: for every face a square crop around the head and its inpainting mask (group_masks), and
+   the crop and its face-mesh control image at the work size.
 2. inpaint: diffusers' StableDiffusionControlNetInpaintPipeline, made from the loaded pipeline's
    components with from_pipe (no second copy in memory); the faces of a photo go through it as one
    batch, up to max_batch at a time, each with its own seed and generator.
@@ -21,7 +20,6 @@ import json
 import time
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 import torch
 from diffusers import StableDiffusionControlNetInpaintPipeline, UNet2DConditionModel
@@ -31,29 +29,14 @@ from transform import head_crop
 from transform.breeds import get_breed
 from transform.control import control_image
 from transform.engine import GenerationCancelled, _control_mode, _step_callback
+from transform.group_masks import FaceSkipped, crop_box, face_mask, paste
 from transform.infotext import build_infotext, format_pairs, model_name, png_bytes
 from transform.pipeline import _from_pretrained
 from transform.prompting import encode_prompts
 from transform.samplers import describe_scheduler, make_scheduler
 
-# Crop side = the face's larger side x this: the head with its hair and ears, and some of the scene
-# around it, which the inpainting needs to blend the head in. It leaves 0.8 of the face above the
-# landmarks, more than the mask's HAIR_RISE + GROW, so the mask never meets the crop's edge.
-GROUP_CROP_SCALE = 2.6
-# Faces whose larger side is under this many pixels of the photo are skipped: their crop would be
-# upscaled more than ~7x to the 512 px work size, and the landmarks are too coarse for the mask.
-MIN_GROUP_FACE_PIXELS = 32
-# The mask, in units of the face's larger side: the hull is stretched this far up (hair), then grown
-# all round (ears, hair at the sides); the feathering fades over the inner FEATHER of its edge.
-HAIR_RISE = 0.5
-GROW = 0.15
-FEATHER = 0.08
 BASE_WEIGHTS = "base model with mask"
 SEED_LIMIT = 2**32
-
-
-class FaceSkipped(ValueError):
-    """A face that can't be inpainted well; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -88,37 +71,10 @@ class GroupResult:
     weights: str  # the inpainting weights' name, or BASE_WEIGHTS
     timings: dict = field(default_factory=dict)  # seconds: model_load, prepare, inference, paste, total
 
-
-def face_mask(face, photo_size, box):
-    """The feathered inpainting mask of `face` over the square crop `box`, as (side, side) float32 0..1.
-
-    Zero outside the grown hull, so the mask's nonzero pixels are exactly the pixels a paste may change.
-    """
-    side = box[2] - box[0]
-    points = head_crop.face_landmarks(face)[:, :2] * photo_size - box[:2]
-    face_side = float(np.ptp(points, axis=0).max())
-    raised = points - (0, HAIR_RISE * face_side)
-    hull = cv2.convexHull(np.round(np.concatenate([points, raised])).astype(np.int32))
-    mask = np.zeros((side, side), np.uint8)
-    cv2.fillConvexPoly(mask, hull, 255)
-    grow, feather = max(1, round(GROW * face_side)), max(1, round(FEATHER * face_side))
-    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
-    # Eroding by the blur's radius first keeps the blurred edge inside the grown hull.
-    inner = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * feather + 1,) * 2))
-    blurred = cv2.GaussianBlur(inner, (2 * feather + 1,) * 2, feather / 2, borderType=cv2.BORDER_CONSTANT)
-    return np.where(mask > 0, blurred, 0).astype(np.float32) / 255
-
-
-def crop_box(face, photo_size):
-    """The square crop around a face, in whole pixels; FaceSkipped for faces too small to inpaint well."""
-    width, height = photo_size
-    points = head_crop.face_landmarks(face)[:, :2] * photo_size
-    if np.ptp(points, axis=0).max() < MIN_GROUP_FACE_PIXELS:
-        raise FaceSkipped(f"The face is smaller than {MIN_GROUP_FACE_PIXELS} pixels.")
-    x0, y0, x1, y1 = head_crop.face_crop_box(face, photo_size, scale=GROUP_CROP_SCALE)
-    side = round(x1 - x0)
-    left, top = round(x0), round(y0)
-    return (left, top, left + side, top + side)
+    @property
+    def seed(self):
+        """The first face's seed (the others follow it: seed + 1, ...)."""
+        return self.faces[0]["seed"]
 
 
 def plan_face(photo, face, choice, params, seed):
@@ -137,20 +93,6 @@ def plan_face(photo, face, choice, params, seed):
         mask=grown,
         blend=blend,
     )
-
-
-def paste(photo_pixels, plan, image):
-    """Blends one inpainted crop into the photo's pixels (H, W, 3 uint8, changed in place)."""
-    x0, y0, x1, y1 = plan.box
-    side = x1 - x0
-    painted = np.asarray(image.resize((side, side), Image.Resampling.LANCZOS), dtype=np.float32)
-    height, width = photo_pixels.shape[:2]
-    # The part of the crop inside the photo.
-    left, top, right, bottom = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
-    weight = plan.blend[top - y0 : bottom - y0, left - x0 : right - x0, None]
-    region = photo_pixels[top:bottom, left:right]
-    mixed = region * (1 - weight) + painted[top - y0 : bottom - y0, left - x0 : right - x0] * weight
-    photo_pixels[top:bottom, left:right] = np.where(weight > 0, np.clip(np.round(mixed), 0, 255), region).astype(np.uint8)
 
 
 class GroupPainter:
@@ -190,8 +132,8 @@ class GroupPainter:
 
         faces: the landmark JSON's faces; choices: GroupChoice per face to change. params: validated
         GenerationParams (square work size: width); face i of the choices gets the seed params.seed + i.
-        on_progress(face, faces, step, steps) after every denoising step, `face` being the last face of
-        the batch running. Raises GenerationCancelled when should_cancel() says so, ValueError when no
+        on_progress(face, faces, step, steps, latents) after every denoising step, `face` being the last
+        face of the batch running. Raises GenerationCancelled when should_cancel() says so, ValueError when no
         chosen face can be made.
         """
         started = time.perf_counter()
@@ -293,4 +235,4 @@ class GroupPainter:
 def _progress(on_progress, face, faces):
     if on_progress is None:
         return None
-    return lambda step, steps, latents: on_progress(face, faces, step, steps)
+    return lambda step, steps, latents: on_progress(face, faces, step, steps, latents)

@@ -8,6 +8,8 @@
   var steps = root.querySelector("[data-steps]");
   var queue = root.querySelector("[data-queue]");
   var preview = root.querySelector("[data-preview]");
+  var face = root.querySelector("[data-face]");
+  var faces = root.querySelector("[data-faces]");
   var label = document.querySelector("[data-status-label]");
   var lastPreview = 0;
 
@@ -19,6 +21,7 @@
         bar.value = status.step;
         step.textContent = status.step;
         steps.textContent = status.steps;
+        if (face) { face.textContent = status.face; faces.textContent = status.faces; }
         root.dataset.status = status.status;
         if (label) { label.className = "badge " + status.status; }
         if (status.status === "running") {

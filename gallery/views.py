@@ -239,7 +239,16 @@ def parameter_rows(generation):
     """(label, value) for every parameter, in the order the form shows them."""
     labels = {name: field.label for name, field in GenerateForm.base_fields.items()}
     labels.update(prompt_template=_("Prompt"), negative_prompt=_("Negative prompt"))
-    rows = [(_("Breed"), generation.breed_name), (_("Face"), generation.face_index + 1)]
+    if generation.is_group:
+        from transform.breeds import get_breed, is_breed
+
+        made = [
+            (face["index"] + 1, get_breed(face["breed"]).name if is_breed(face["breed"]) else face["breed"])
+            for face in generation.group_faces
+        ]
+        rows = [(_("Faces and their breeds"), ", ".join(f"{number}: {name}" for number, name in made))]
+    else:
+        rows = [(_("Breed"), generation.breed_name), (_("Face"), generation.face_index + 1)]
     if generation.coat:
         rows.append((_("Coat (matched to your hair)"), generation.coat))
     rows += [(labels.get(name, name), value) for name, value in generation.params.items()]

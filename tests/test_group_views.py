@@ -107,6 +107,7 @@ class GroupProgressAndResultTests(TestCase):
         self.assertIn(reverse("gallery:generation-result", args=[self.generation.pk]), page)
         self.assertIn("data-before-after", page)
         self.assertIn("Face 3 was too small to make into a dog", page)
+        self.assertIn("1: Pug, 2: Beagle", page)
 
     def test_the_gallery_shows_a_group_like_a_single_dog(self):
         Generation.objects.filter(pk=self.generation.pk).update(status="succeeded", step=40)

@@ -11,16 +11,19 @@ from PIL import Image
 from transform import head_crop
 
 # Crop side = the face's larger side x this: the head with its hair and ears, and some of the scene
-# around it, which the inpainting needs to blend the head in. It leaves 0.8 of the face above the
-# landmarks, more than the mask's HAIR_RISE + GROW, so the mask never meets the crop's edge.
+# around it, which the inpainting needs to blend the head in. It leaves 0.8 of the face above and
+# beside the landmarks, more than the mask's HAIR_RISE or SIDE_SPREAD + GROW, so the mask meets the
+# crop's edge only where the crop meets the photo's.
 GROUP_CROP_SCALE = 2.6
 # Faces whose larger side is under this many pixels of the photo are skipped: their crop would be
 # upscaled more than ~7x to the 512 px work size, and the landmarks are too coarse for the mask.
 MIN_GROUP_FACE_PIXELS = 32
-# The mask, in units of the face's larger side: the hull is stretched this far up (hair), then grown
-# all round (ears, hair at the sides); the feathering fades over the inner FEATHER of its edge.
+# The mask, in units of the face's larger side: the hull is stretched this far up (hair) and this far
+# to each side (ears, hair at the sides, the back of a turned head), then grown all round; the
+# feathering fades over the inner FEATHER of its edge.
 HAIR_RISE = 0.5
-GROW = 0.15
+SIDE_SPREAD = 0.25
+GROW = 0.12
 FEATHER = 0.08
 
 
@@ -36,8 +39,8 @@ def face_mask(face, photo_size, box):
     side = box[2] - box[0]
     points = head_crop.face_landmarks(face)[:, :2] * photo_size - box[:2]
     face_side = float(np.ptp(points, axis=0).max())
-    raised = points - (0, HAIR_RISE * face_side)
-    hull = cv2.convexHull(np.round(np.concatenate([points, raised])).astype(np.int32))
+    stretched = [points + (dx * face_side, -dy * face_side) for dx, dy in ((0, HAIR_RISE), (-SIDE_SPREAD, 0), (SIDE_SPREAD, 0))]
+    hull = cv2.convexHull(np.round(np.concatenate([points, *stretched])).astype(np.int32))
     mask = np.zeros((side, side), np.uint8)
     cv2.fillConvexPoly(mask, hull, 255)
     grow, feather = max(1, round(GROW * face_side)), max(1, round(FEATHER * face_side))

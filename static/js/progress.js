@@ -12,6 +12,7 @@
   var label = document.querySelector("[data-status-label]");
   var lastPreview = 0;
   var lastQuarter = -1;
+  var lastFace = -1;
 
   function setText(element, text) {
     if (element && element.textContent !== text) { element.textContent = text; }
@@ -19,8 +20,10 @@
 
   function announceStep(status) {
     var quarter = status.steps ? Math.floor((4 * status.step) / status.steps) : 0;
-    if (quarter !== lastQuarter) {
+    // A group photo also says each new face ("Face 2 of 3"), in the same line.
+    if (quarter !== lastQuarter || status.face !== lastFace) {
       lastQuarter = quarter;
+      lastFace = status.face;
       setText(line, status.step_text);
     }
   }

@@ -39,4 +39,4 @@ def test_the_job_makes_the_whole_photo_with_every_face_a_dog(tiny_engine, monkey
         assert Image.open(handle).size == (group_photo.width, group_photo.height)
     assert (generation.face, generation.faces, generation.step, generation.steps) == (2, 2, 2, 2)
     assert '\\"breed\\":\\"beagle\\",\\"seed\\":4' in generation.infotext
-    assert generation.thumbnail and not generation.control_image and not generation.face_crop
+    assert generation.thumbnail and generation.display and not generation.control_image and not generation.face_crop

@@ -71,6 +71,21 @@ class GroupFormTests(TestCase):
         self.assertEqual(response.status_code, 429)
         self.assertEqual(Generation.objects.count(), 1)
 
+    def test_each_face_is_recorded_as_one_dog_for_the_hourly_limit(self):
+        from gallery.rate_limits import Kind, recent
+
+        self.client.post(self.url)
+        self.assertEqual(recent(Kind.GENERATION, user=self.user), 2)
+
+    @override_settings(FTA_GENERATIONS_PER_HOUR=3)
+    def test_a_group_with_more_faces_than_the_hour_has_left_is_refused(self):
+        from gallery.rate_limits import record_generations
+
+        record_generations(self.user, 2)
+        response = self.client.post(self.url)
+        self.assertEqual(response.status_code, 429)
+        self.assertFalse(Generation.objects.exists())
+
     def test_a_face_too_small_to_make_is_skipped_and_named(self):
         with_faces(self.photo, *self.photo.faces, suggested(fake_face((470, 10, 490, 30)), "pug"))
         page = self.client.get(reverse("gallery:photo", args=[self.photo.pk])).content.decode()
@@ -93,9 +108,13 @@ class GroupProgressAndResultTests(TestCase):
         status = self.client.get(reverse("gallery:generation-status", args=[self.generation.pk])).json()
         self.assertEqual((status["face"], status["faces"], status["step"], status["steps"]), (2, 2, 25, 40))
 
-    def test_the_running_page_shows_face_n_of_m(self):
+    def test_the_running_page_shows_face_n_of_m_in_its_one_status_line(self):
         page = self.client.get(reverse("gallery:generation", args=[self.generation.pk])).content.decode()
-        self.assertIn("Face <span data-face>2</span> of <span data-faces>2</span>", page)
+        self.assertIn(">Face 2 of 2 · Step 25 of 40</p>", page)
+
+    def test_status_json_step_text_says_the_face_for_the_live_region(self):
+        status = self.client.get(reverse("gallery:generation-status", args=[self.generation.pk])).json()
+        self.assertEqual(status["step_text"], "Face 2 of 2 · Step 25 of 40")
 
     def test_the_result_page_shows_the_photo_before_and_after_and_the_skipped_faces(self):
         self.generation.result.save("dog.png", ContentFile(b"png"), save=False)
@@ -104,7 +123,7 @@ class GroupProgressAndResultTests(TestCase):
         )
         page = self.client.get(reverse("gallery:generation", args=[self.generation.pk])).content.decode()
         self.assertIn(reverse("gallery:photo-image", args=[self.photo.pk]), page)
-        self.assertIn(reverse("gallery:generation-result", args=[self.generation.pk]), page)
+        self.assertIn(reverse("gallery:generation-display", args=[self.generation.pk]), page)
         self.assertIn("data-before-after", page)
         self.assertIn("Face 3 was too small to make into a dog", page)
         self.assertIn("1: Pug, 2: Beagle", page)

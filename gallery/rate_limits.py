@@ -48,8 +48,7 @@ def record_upload(user):
 
 
 def generation_limit_message(user, wanted=1):
-    # A group photo counts each of its faces as one dog.
-    active = dogs(Generation.objects.filter(owner=user, status__in=Generation.ACTIVE_STATUSES))
+    active = active_dogs(user)
     if active + wanted > settings.FTA_MAX_ACTIVE_GENERATIONS:
         return _(
             "You already have %(active)d dogs waiting or in the making (at most %(max)d at once). Please wait for some to finish."
@@ -96,5 +95,7 @@ def record_wrong_password(user):
     record(Kind.WRONG_PASSWORD, user=user)
 
 
-def dogs(generations):
-    return generations.aggregate(total=Sum("faces"))["total"] or 0
+def active_dogs(user):
+    """Dogs waiting or in the making: a group photo counts each of its faces as one dog."""
+    active = Generation.objects.filter(owner=user, status__in=Generation.ACTIVE_STATUSES)
+    return active.aggregate(total=Sum("faces"))["total"] or 0

@@ -47,12 +47,16 @@ def main():
     portrait, photo_12mp = clean(portrait_jpeg).image, clean(jpeg_12mp).image
     faces_found = len(analyze_faces(photo_12mp)["faces"])
     assert faces_found == 1, f"the 12 MP photo should show 1 face, found {faces_found}"
+    group = samples.group_photo()
+    faces_found = len(analyze_faces(group)["faces"])
+    assert faces_found == len(samples.group_members()), f"the group photo shows 5 faces, found {faces_found}"
     huge_png = samples.huge_png()
     cases = [
         ("analyze_faces, 512x512 portrait", lambda: analyze_faces(portrait), 50),
         ("analyze_faces, 4000x3000 photo", lambda: analyze_faces(photo_12mp), 20),
         ("analyze_photo (faces + breed views), 512x512 portrait", lambda: analyze_photo(portrait), 50),
         ("analyze_photo (faces + breed views), 4000x3000 photo", lambda: analyze_photo(photo_12mp), 20),
+        ("analyze_faces, 1600x800 group of 5", lambda: analyze_faces(group), 5),
         ("clean_upload, 512x512 JPEG", lambda: clean(portrait_jpeg), 50),
         ("clean_upload, 4000x3000 JPEG", lambda: clean(jpeg_12mp), 20),
         ("clean_upload refusing a 12000x12000 PNG", lambda: refuse(huge_png), 50),

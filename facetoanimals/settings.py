@@ -249,6 +249,8 @@ FTA_WORKER_HEARTBEAT_TTL = env_int("FTA_WORKER_HEARTBEAT_TTL", 20)
 # Models and the device (used by the worker only).
 FTA_SD_MODEL = os.environ.get("FTA_SD_MODEL", "stable-diffusion-v1-5/stable-diffusion-v1-5")
 FTA_CONTROLNET_MODEL = os.environ.get("FTA_CONTROLNET_MODEL", "CrucibleAI/ControlNetMediaPipeFace")
+# SD 1.5 inpainting weights for group photos (only their UNet is loaded); empty: the base model with the mask.
+FTA_SD_INPAINT_MODEL = os.environ.get("FTA_SD_INPAINT_MODEL", "")
 FTA_DEVICE = os.environ.get("FTA_DEVICE", "auto")
 # torch.compile the UNet and ControlNet: slower first job, faster later ones (CUDA).
 FTA_TORCH_COMPILE = env_bool("FTA_TORCH_COMPILE")
@@ -280,6 +282,8 @@ FTA_GENERATIONS_PER_HOUR = env_int("FTA_GENERATIONS_PER_HOUR", 120)
 # Per client address (facetoanimals.client_address): new accounts and password reset mails.
 FTA_SIGNUPS_PER_HOUR = env_int("FTA_SIGNUPS_PER_HOUR", 5)
 FTA_PASSWORD_RESETS_PER_HOUR = env_int("FTA_PASSWORD_RESETS_PER_HOUR", 5)
+# Faces one group photo ("make everyone a dog") may turn into dogs; each counts as a dog for the limits above.
+FTA_MAX_FACES_PER_GROUP = env_int("FTA_MAX_FACES_PER_GROUP", 8)
 
 LOGGING = {
     "version": 1,

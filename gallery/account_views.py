@@ -20,7 +20,6 @@ from . import rate_limits
 from .deletion import delete_user
 from .export import export_user_data
 from .forms import DeleteAccountForm, SignupForm
-from .models import Generation
 
 
 def too_many(request, sentence):
@@ -131,11 +130,7 @@ def account(request):
 def usage(user):
     Kind = rate_limits.Kind
     return [
-        (
-            _("Dogs waiting or in the making"),
-            Generation.objects.filter(owner=user, status__in=Generation.ACTIVE_STATUSES).count(),
-            settings.FTA_MAX_ACTIVE_GENERATIONS,
-        ),
+        (_("Dogs waiting or in the making"), rate_limits.active_dogs(user), settings.FTA_MAX_ACTIVE_GENERATIONS),
         (_("Dogs made in the last hour"), rate_limits.recent(Kind.GENERATION, user=user), settings.FTA_GENERATIONS_PER_HOUR),
         (_("Photos uploaded in the last hour"), rate_limits.recent(Kind.UPLOAD, user=user), settings.FTA_UPLOADS_PER_HOUR),
     ]

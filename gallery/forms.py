@@ -243,3 +243,56 @@ class GenerateForm(forms.Form):
             for name, problem in exc.errors.items():
                 self.add_error(name if name in self.fields else None, gettext(problem.template) % problem.values)
         return data
+
+
+class GroupForm(forms.Form):
+    """ "Make everyone a dog": POST `faces` (0-based indices, repeated; every face when absent) and
+    `breed_<index>` (a breed's slug, or "auto" for the face's own first suggestion)."""
+
+    AUTO = "auto"
+
+    def __init__(self, photo, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.photo = photo
+        self.choices, self.skipped = [], []
+
+    def face_breed(self, index):
+        """The slug for one face: the one posted, else the face's first suggestion; None if it has none."""
+        posted = self.data.get(f"breed_{index}", self.AUTO) if self.is_bound else self.AUTO
+        if posted != self.AUTO:
+            return posted
+        suggestions = self.photo.faces[index].get("suggested_breeds") or []
+        return suggestions[0]["slug"] if suggestions else None
+
+    def clean(self):
+        from transform.breeds import is_breed
+        from transform.group_masks import FaceSkipped, crop_box
+        from transform.head_crop import InvalidFace
+        from transform.suggest import coat_for_hair
+
+        data = super().clean()
+        count = self.photo.face_count
+        posted = self.data.getlist("faces") if hasattr(self.data, "getlist") else []
+        if not all(value.isdigit() and int(value) < count for value in posted):
+            raise forms.ValidationError(_("Choose faces of this photo."))
+        indices = sorted({int(value) for value in posted}) if posted else list(range(count))
+        if not indices:
+            raise forms.ValidationError(_("This photo has no faces to make into dogs."))
+        if len(indices) > settings.FTA_MAX_FACES_PER_GROUP:
+            raise forms.ValidationError(
+                _("A group can have at most %(max)d faces: please choose fewer.") % {"max": settings.FTA_MAX_FACES_PER_GROUP}
+            )
+        for index in indices:
+            face = self.photo.faces[index]
+            breed = self.face_breed(index)
+            if breed is None or not is_breed(breed):
+                raise forms.ValidationError(_("Pick a breed for face %(n)d.") % {"n": index + 1})
+            try:
+                crop_box(face, (self.photo.width, self.photo.height))
+            except (FaceSkipped, InvalidFace):
+                self.skipped.append({"index": index, "reason": "too_small"})
+                continue
+            self.choices.append({"index": index, "breed": breed, "coat": coat_for_hair(breed, face.get("hair")) or ""})
+        if not self.choices:
+            raise forms.ValidationError(_("The chosen faces are all too small to make into dogs."))
+        return data

@@ -152,6 +152,14 @@ class Generation(models.Model):
     breed = models.SlugField(max_length=64, db_index=True)
     # The coat colour picked to match the person's hair, for breeds that come in several ("" = the breed's own).
     coat = models.CharField(max_length=64, blank=True)
+    # A group photo ("make everyone a dog"): [{"index", "breed", "coat"}] per face to make, in order;
+    # empty for a single dog. The faces left out as too small: [{"index", "reason"}].
+    group_faces = models.JSONField(default=list, blank=True)
+    skipped_faces = models.JSONField(default=list, blank=True)
+    # How many dogs this generation makes (1, or a group's faces): the per-user limits count these.
+    faces = models.PositiveSmallIntegerField(default=1)
+    # Group progress: the face being made (1-based; with batching, the last face of the running batch).
+    face = models.PositiveSmallIntegerField(default=0)
     # transform.params.GenerationParams.to_dict(), with the seed actually used.
     params = models.JSONField(default=dict)
     seed = models.BigIntegerField(null=True, blank=True)
@@ -217,6 +225,10 @@ class Generation(models.Model):
         return round(self.step / self.steps, 4) if self.steps else 0.0
 
     @property
+    def is_group(self):
+        return bool(self.group_faces)
+
+    @property
     def is_active(self):
         return self.status in self.ACTIVE_STATUSES
 
@@ -246,6 +258,28 @@ class Generation(models.Model):
                 lifecycle.queue(generation)
                 generations.append(generation)
         return generations
+
+    @classmethod
+    def create_group_and_enqueue(cls, photo, choices, params, skipped=()):
+        """One generation making every chosen face of the photo a dog; choices: [{"index", "breed", "coat"}]."""
+        from gallery.generations import lifecycle
+
+        params = params.with_seed()
+        with transaction.atomic():
+            generation = cls.objects.create(
+                owner=photo.owner,
+                photo=photo,
+                face_index=choices[0]["index"],
+                breed=choices[0]["breed"],
+                group_faces=list(choices),
+                skipped_faces=list(skipped),
+                faces=len(choices),
+                params=params.to_dict(),
+                seed=params.seed,
+                steps=params.steps,
+            )
+            lifecycle.queue(generation)
+        return generation
 
     # Status changes live in gallery.generations.lifecycle; these methods are the views' short names.
     def cancel(self):

@@ -9,6 +9,7 @@ requests in flight at once (a handful), never by more.
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,7 +48,7 @@ def record_upload(user):
 
 
 def generation_limit_message(user, wanted=1):
-    active = Generation.objects.filter(owner=user, status__in=Generation.ACTIVE_STATUSES).count()
+    active = active_dogs(user)
     if active + wanted > settings.FTA_MAX_ACTIVE_GENERATIONS:
         return _(
             "You already have %(active)d dogs waiting or in the making (at most %(max)d at once). Please wait for some to finish."
@@ -92,3 +93,9 @@ def wrong_password_limit_message(user):
 
 def record_wrong_password(user):
     record(Kind.WRONG_PASSWORD, user=user)
+
+
+def active_dogs(user):
+    """Dogs waiting or in the making: a group photo counts each of its faces as one dog."""
+    active = Generation.objects.filter(owner=user, status__in=Generation.ACTIVE_STATUSES)
+    return active.aggregate(total=Sum("faces"))["total"] or 0

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bulk_download, png_params, share_links, views
+from . import bulk_download, group_views, png_params, share_links, views
 
 app_name = "gallery"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("photos/<uuid:pk>/thumb.webp", views.photo_image, {"kind": "thumb"}, name="photo-thumbnail"),
     path("photos/<uuid:pk>/delete/", views.photo_delete, name="photo-delete"),
     path("photos/<uuid:pk>/generate/", views.generate, name="generate"),
+    path("photos/<uuid:pk>/generate-group/", group_views.generate_group, name="generate-group"),
     path("generations/<uuid:pk>/", views.generation, name="generation"),
     path("generations/<uuid:pk>/status.json", views.generation_status, name="generation-status"),
     path("generations/<uuid:pk>/preview.webp", views.generation_preview, name="generation-preview"),

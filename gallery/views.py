@@ -50,7 +50,17 @@ def index(request):
     from transform.breeds import all_breeds
 
     generations = Generation.objects.filter(owner=request.user).only(
-        "id", "breed", "status", "review_state", "created_at", "thumbnail", "face_crop", "photo_id", "owner_id", "starred"
+        "id",
+        "breed",
+        "status",
+        "review_state",
+        "created_at",
+        "thumbnail",
+        "face_crop",
+        "photo_id",
+        "owner_id",
+        "starred",
+        "faces",
     )
     breed, status = request.GET.get("breed", ""), request.GET.get("status", "")
     starred = "1" if request.GET.get("starred") == "1" else ""
@@ -124,7 +134,9 @@ def photo(request, pk):
         previous = Generation.objects.filter(owner=request.user, photo=photo, pk=source).first() if is_uuid(source) else None
         if previous:
             initial = {**previous.params, "seed": None, "face": previous.face_index, "breed": previous.breed}
-    context = {"photo": photo, "faces": photo_faces(photo), "form": GenerateForm(photo, initial=initial)}
+    from .group_views import group_context
+
+    context = {"photo": photo, "faces": photo_faces(photo), "form": GenerateForm(photo, initial=initial), **group_context(photo)}
     return render(request, "gallery/photo.html", context)
 
 
@@ -276,13 +288,20 @@ def parameter_rows(generation):
 
     labels = {name: field.label for name, field in GenerateForm.base_fields.items()}
     values = dict(generation.params)
-    if "prompt_template" in values and is_breed(generation.breed):
+    if "prompt_template" in values and is_breed(generation.breed) and not generation.is_group:
         # The prompt actually used, with the breed (and coat) words in place of {breed}.
         breed_words = get_breed(generation.breed).prompt_fragment(generation.coat or None)
         values["prompt_template"] = values["prompt_template"].replace("{breed}", breed_words)
     if "control_mode" in values:
         values["control_mode"] = CONTROL_MODE_LABELS.get(values["control_mode"], values["control_mode"])
-    rows = [(_("Breed"), generation.breed_name, False), (_("Face"), generation.face_index + 1, False)]
+    if generation.is_group:
+        made = [
+            (face["index"] + 1, get_breed(face["breed"]).name if is_breed(face["breed"]) else face["breed"])
+            for face in generation.group_faces
+        ]
+        rows = [(_("Faces and their breeds"), ", ".join(f"{number}: {name}" for number, name in made), False)]
+    else:
+        rows = [(_("Breed"), generation.breed_name, False), (_("Face"), generation.face_index + 1, False)]
     if generation.coat:
         rows.append((_("Coat (matched to your hair)"), coat_name(generation.coat), False))
     rows += [(labels.get(name, name), value, name in LITERAL_PARAMETERS) for name, value in values.items()]
@@ -295,10 +314,14 @@ def queue_text(position):
 
 
 def step_text(generation):
-    return _("Step %(step)s of %(steps)s") % {"step": generation.step, "steps": generation.steps}
+    steps = _("Step %(step)s of %(steps)s") % {"step": generation.step, "steps": generation.steps}
+    if not generation.is_group or not generation.face:
+        return steps
+    face = _("Face %(face)s of %(faces)s") % {"face": generation.face, "faces": generation.faces}
+    return f"{face} · {steps}"
 
 
-STATUS_FIELDS = ("status", "step", "steps", "breed", "error", "enqueued_at")
+STATUS_FIELDS = ("status", "step", "steps", "breed", "error", "enqueued_at", "face", "faces", "group_faces")
 
 
 @login_required
@@ -318,6 +341,9 @@ def generation_status(request, pk):
             "label": generation.get_status_display(),
             "step_text": step_text(generation),
             "queue_text": queue_text(generation.queue_position()),
+            # A group photo: the face being made and how many (a single dog: 0 of 1 while queued, then 1).
+            "face": generation.face,
+            "faces": generation.faces,
         }
     )
 
@@ -352,13 +378,13 @@ def generation_retry(request, pk):
     if refusal:
         return refusal
     generation.retry()
-    record_generations(request.user)
+    record_generations(request.user, generation.faces)
     return redirect("gallery:generation", pk=generation.pk)
 
 
 def over_limit(request, generation):
     """The generation page again with a 429 when one more dog would exceed the user's limits."""
-    limit = generation_limit_message(request.user)
+    limit = generation_limit_message(request.user, wanted=generation.faces)
     if not limit:
         return None
     messages.error(request, limit)
@@ -416,6 +442,11 @@ def generation_regenerate(request, pk):
     if refusal:
         return refusal
     params = GenerationParams.from_dict({**previous.params, "seed": None})
-    generation = Generation.create_and_enqueue(previous.photo, previous.face_index, previous.breed, params, coat=previous.coat)[0]
-    record_generations(request.user)
+    if previous.is_group:
+        generation = Generation.create_group_and_enqueue(previous.photo, previous.group_faces, params, previous.skipped_faces)
+    else:
+        generation = Generation.create_and_enqueue(
+            previous.photo, previous.face_index, previous.breed, params, coat=previous.coat
+        )[0]
+    record_generations(request.user, generation.faces)
     return redirect("gallery:generation", pk=generation.pk)

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageOps
 from skimage import data
 
 pillow_heif.register_heif_opener()
@@ -194,3 +194,62 @@ def hostile_files():
         "tiff": (encode(astronaut(), "TIFF"), "face.tiff"),
         "tiny_jpeg": (encode(astronaut().resize((32, 32)), "JPEG"), "tiny.jpg"),
     }
+
+
+# Real faces for group photos. No installable package ships a photo of several people, so group
+# photos are composed from these single portraits:
+# - astronaut(): Eileen Collins, NASA (scikit-image's data.astronaut; public domain).
+# - grace_hopper(): Grace Hopper, U.S. Navy photo (tests/data/grace_hopper.jpg; public domain).
+# - cameraman(): a man filming, head turned ~60° and lowered (scikit-image's data.camera; CC0, Lav Varshney).
+def cameraman():
+    return Image.fromarray(data.camera()).convert("RGB")
+
+
+# (portrait, width it is pasted at, where) for group_photo(); the faces' widths are ~1/5 of the portraits'.
+GROUP_PHOTO_SIZE = (1600, 800)
+
+
+def group_members():
+    """(name, portrait, position): faces from ~95 px down to ~40 px, one turned ~60°, two bent forward.
+
+    Squashing a portrait vertically stands in for a head bent forward (its face foreshortened)."""
+    return [
+        ("grace_hopper", grace_hopper().resize((260, 305)), (40, 300)),
+        ("astronaut", astronaut().resize((380, 380)), (330, 260)),
+        ("cameraman", cameraman().resize((300, 300)), (730, 300)),
+        ("astronaut_small", astronaut().resize((200, 200)), (1050, 360)),
+        ("astronaut_looking_down", astronaut().resize((240, 150)), (1260, 380)),
+    ]
+
+
+WALL = (196, 188, 172)
+
+
+def group_photo():
+    """The group_members() pasted side by side on a plain wall."""
+    photo = Image.new("RGB", GROUP_PHOTO_SIZE, WALL)
+    for _name, portrait, at in group_members():
+        photo.paste(portrait, at)
+    return photo
+
+
+# Where bent_head_beside_two_people() puts the cameraman's face (turned ~60°, bent further forward).
+BENT_HEAD_BOX = (955, 100, 1045, 170)
+
+
+def bent_head_beside_two_people():
+    """Two astronauts and, in the gap to their right, the cameraman mirrored and squashed: his head
+    turned ~60° and bent forward."""
+    photo = Image.new("RGB", (1260, 512), WALL)
+    photo.paste(astronaut(), (0, 0))
+    photo.paste(astronaut(), (400, 0))
+    photo.paste(ImageOps.mirror(cameraman()).resize((560, 360)), (700, 20))
+    return photo
+
+
+def two_sizes_photo():
+    """The astronaut twice side by side, 512 and 256 px wide (faces ~100 and ~50 px): 768x512."""
+    photo = Image.new("RGB", (768, 512), WALL)
+    photo.paste(astronaut(), (0, 0))
+    photo.paste(astronaut().resize((256, 256)), (512, 128))
+    return photo

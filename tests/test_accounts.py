@@ -157,6 +157,13 @@ class AccountPageTests(TestCase):
         self.assertContains(response, "Dogs waiting or in the making")
         self.assertEqual(response.context["usage"][0][1:], (1, settings.FTA_MAX_ACTIVE_GENERATIONS))
 
+    def test_the_account_page_counts_each_face_of_a_waiting_group_photo_as_one_dog(self):
+        from .factories import make_generation, make_photo
+
+        make_generation(make_photo(self.user), status="queued", faces=3)
+        response = self.client.get(reverse("account"))
+        self.assertEqual(response.context["usage"][0][1], 3)
+
     def test_download_all_my_data_is_a_zip_of_photos_dogs_and_parameters(self):
         import io
         import json

@@ -168,10 +168,11 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
         promote_to_staff(f"newcomer-{label}")
         visit("/admin/gallery/generation/review/", "6g-admin-review")
 
+        page.goto(site + "/gallery/")
         star_select_and_download_a_zip(page, tmp_path / f"{label}.zip")
-        check("6a-starred-selected")
+        check("6h-starred-selected")
         drop_the_png_on_the_generate_form(page, zipfile.ZipFile(tmp_path / f"{label}.zip"))
-        check("6b-settings-from-png")
+        check("6i-settings-from-png")
         page.goto(site + "/gallery/")
         page.get_by_role("button", name="한국어").click()
         expect(page.get_by_role("heading", name="내 갤러리")).to_be_visible()
@@ -249,3 +250,46 @@ def drop_the_png_on_the_generate_form(page, archive):
     expect(page.get_by_label("Width")).to_have_value("256")
     expect(page.get_by_label("Pug", exact=True)).to_be_checked()
     expect(page.get_by_label("Prompt", exact=True)).to_have_value(re.compile(r"front face, \{breed\}$"))
+
+
+def test_everyone_in_a_two_face_photo_becomes_a_dog_and_the_group_shows_in_the_gallery(site, browser, tmp_path):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    photo = tmp_path / "us.jpg"
+    photo.write_bytes(sample_images.two_faces_jpeg())
+    # axe is injected like in the test above, so this page too lets it past the CSP.
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    shot = lambda step: page.screenshot(path=SCREENSHOTS / f"group-{step}.png", full_page=True)  # noqa: E731
+
+    page.goto(site + "/accounts/signup/")
+    page.get_by_label("Username").fill("two-friends")
+    page.get_by_label("Email").fill("two@example.com")
+    page.get_by_label("Password", exact=True).fill("dog-portrait-42")
+    page.get_by_label("Password confirmation").fill("dog-portrait-42")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    page.goto(site + mailed_link("two-friends"))
+    page.get_by_role("link", name="Upload a photo").first.click()
+    page.get_by_label("Your photo").set_input_files(str(photo))
+    page.get_by_role("button", name="Upload and find my face").click()
+    expect(page.get_by_text("2 faces found")).to_be_visible()
+    page.get_by_label("Breed for face 2").select_option("beagle")
+    shot("1-photo")
+    problems = {"1-photo": page_problems(page)}
+
+    page.get_by_role("button", name="Make everyone a dog").click()
+    expect(page.get_by_role("heading", name="Everyone as dogs")).to_be_visible()
+    shot("2-progress")
+    slider = page.get_by_role("slider", name="Before / After")
+    expect(slider).to_be_visible(timeout=240_000)
+    # Keyboard operable: the arrow keys move the cut between the photo and the dogs.
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    expect(slider).to_have_value("51")
+    shot("3-result")
+    problems["3-result"] = page_problems(page)
+
+    page.get_by_role("link", name="My gallery").click()
+    expect(page.get_by_text("Everyone as dogs (2)")).to_be_visible()
+    shot("4-gallery")
+    page.close()
+    assert {step: found for step, found in problems.items() if found} == {}

@@ -19,7 +19,8 @@ def test_every_check_passes_with_the_tiny_pipeline(settings, tiny_pipeline_dir):
     settings.FTA_CONTROLNET_MODEL = str(tiny_pipeline_dir / "controlnet")
     code, out = doctor()
     assert code == 0, out
-    for name in ("database", "redis", "media root", "mediapipe", "SD model", "ControlNet model", "device"):
+    names = ("database", "redis", "media root", "mediapipe", "second face detector", "SD model", "ControlNet model")
+    for name in (*names, "inpainting model", "device"):
         assert f"ok   {name}:" in out
 
 
@@ -34,3 +35,11 @@ def test_missing_weights_and_redis_each_say_what_to_do(settings, tmp_path):
     assert f"FAIL ControlNet model: FTA_CONTROLNET_MODEL={tmp_path} has no config.json" in out
     assert "FAIL redis: Redis does not answer" in out and "REDIS_URL" in out
     assert "ok   database:" in out
+
+
+@pytest.mark.django_db
+def test_an_inpainting_model_folder_without_a_unet_is_named(settings, tiny_pipeline_dir, tmp_path):
+    settings.FTA_SD_INPAINT_MODEL = str(tmp_path)
+    code, out = doctor()
+    assert code == 1
+    assert f"FAIL inpainting model: FTA_SD_INPAINT_MODEL={tmp_path} has no unet/config.json" in out

@@ -73,6 +73,55 @@ def test_small_face_in_a_large_photo_is_found_once_where_it_was_pasted():
     assert x0 < nose_x < x1 and y0 < nose_y < y1
 
 
+@pytest.fixture(scope="module")
+def group_analysis():
+    return analyze_faces(samples.group_photo())
+
+
+def test_every_face_of_a_group_photo_is_found_down_to_40_px(group_analysis):
+    members = samples.group_members()
+    faces = group_analysis["faces"]
+    assert len(faces) == len(members)
+    for face, (name, portrait, (x, y)) in zip(faces, members):
+        x0, y0, x1, y1 = face["box"]
+        assert x <= x0 and x1 <= x + portrait.width and y <= y0 and y1 <= y + portrait.height, name
+    assert min(face["box"][2] - face["box"][0] for face in faces) < 45
+
+
+def test_the_pyramid_looks_for_40_px_faces_in_small_photos_and_fits_its_call_budget_in_large_ones():
+    from transform.face_detection import MAX_DETECTOR_CALLS, pyramid_sides, smallest_findable_face, tiles
+
+    assert pyramid_sides((512, 512)) == []  # the whole-photo pass alone sees 43 px faces
+    assert smallest_findable_face((1024, 768)) == 40
+    assert smallest_findable_face((1600, 1200)) <= 45
+    for size in [(2000, 1500), (4000, 3000), (6000, 4000)]:
+        assert 1 + sum(len(tiles(size, side)) for side in pyramid_sides(size)) <= MAX_DETECTOR_CALLS
+
+
+def test_dlibs_cnn_finds_a_turned_and_bent_head_in_the_gap_beside_a_group():
+    from transform.face_detection import fallback_candidates, load_cnn_detector
+
+    photo = samples.bent_head_beside_two_people()
+    group = [(173, 70, 278, 175), (573, 70, 678, 175)]
+    (candidate,) = fallback_candidates(load_cnn_detector(), photo, group)
+    assert iou(candidate.box, samples.BENT_HEAD_BOX) > 0.4 and candidate.score is None
+
+
+def test_the_fallback_searches_only_beside_a_group():
+    from transform.face_detection import fallback_candidates
+
+    def never_called(*args):
+        raise AssertionError("the CNN ran for a single face")
+
+    assert fallback_candidates(never_called, samples.bent_head_beside_two_people(), [(173, 70, 278, 175)]) == []
+
+
+def test_a_turned_and_bent_head_beside_a_group_is_confirmed_by_facemesh():
+    faces = analyze_faces(samples.bent_head_beside_two_people())["faces"]
+    assert len(faces) == 3
+    assert iou(faces[2]["box"], samples.BENT_HEAD_BOX) > 0.4
+
+
 @pytest.mark.parametrize(
     "image",
     [

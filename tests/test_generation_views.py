@@ -32,6 +32,8 @@ class StatusEndpointTests(TestCase):
                 "label": "Running",
                 "step_text": "Step 5 of 20",
                 "queue_text": "",
+                "face": 0,
+                "faces": 1,
             },
         )
 

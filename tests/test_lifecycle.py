@@ -36,6 +36,25 @@ class TransitionTests(TestCase):
         lifecycle.delete(generation)
         self.assertFalse(lifecycle.progress(generation.pk, 4, 20))
 
+    def test_a_group_moving_to_its_next_face_records_it_and_stops_once_its_owner_cancels(self):
+        generation = make_generation(self.photo, status="running", faces=3)
+        self.assertTrue(lifecycle.progress_face(generation.pk, 2))
+        self.assertEqual(Generation.objects.get(pk=generation.pk).face, 2)
+        lifecycle.cancel(generation)
+        self.assertFalse(lifecycle.progress_face(generation.pk, 3))
+        self.assertEqual(Generation.objects.get(pk=generation.pk).face, 2)
+
+    def test_a_retried_group_starts_again_from_no_face(self):
+        generation = make_generation(self.photo, status="failed", faces=3, face=2)
+        with self.captureOnCommitCallbacks():
+            self.assertTrue(lifecycle.retry(generation))
+        self.assertEqual(Generation.objects.get(pk=generation.pk).face, 0)
+
+    def test_faces_skipped_while_a_group_runs_are_added_to_those_skipped_before(self):
+        generation = make_generation(self.photo, status="running", skipped_faces=[{"index": 4, "reason": "too_small"}])
+        self.assertTrue(lifecycle.skip_faces(generation, [{"index": 1, "reason": "invalid"}]))
+        self.assertEqual([f["index"] for f in Generation.objects.get(pk=generation.pk).skipped_faces], [4, 1])
+
     def test_a_cancelled_generation_is_not_queued_again(self):
         generation = make_generation(self.photo)
         lifecycle.cancel(generation)

@@ -111,6 +111,8 @@ assert client.get(photo_page).status_code == 200
 generation_page = client.post(photo_page + "generate/", {"face": 0, "breed": "auto"})["Location"]
 assert client.get(generation_page).status_code == 200
 assert client.get(generation_page + "status.json").status_code == 200
+group_page = client.post(photo_page + "generate-group/")["Location"]
+assert client.get(group_page).status_code == 200
 heavy = sorted(name for name in ("torch", "diffusers", "transformers", "controlnet_aux") if name in sys.modules)
 print("HEAVY:", ",".join(heavy))
 """
@@ -118,7 +120,7 @@ print("HEAVY:", ",".join(heavy))
 
 class WebProcessImportsTests(SimpleTestCase):
     def test_serving_pages_never_imports_torch_diffusers_or_controlnet_aux(self):
-        """Upload (faces, breed suggestion), photo page, generate and status: the web's whole path."""
+        """Upload (faces, breed suggestion), photo page, generate, group and status: the web's whole path."""
         urls = ["/gallery/", "/accounts/", "/showcase/"]
         result = run_python(
             f"URLS = {urls!r}\n" + WEB_IMPORTS_PROBE,

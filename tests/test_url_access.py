@@ -27,6 +27,7 @@ TABLE = [
     ("gallery:photo-thumbnail", "photo", "get", LOGIN, 200, 404, 200),
     ("gallery:photo-delete", "photo", "get", LOGIN, 405, 405, 405),
     ("gallery:generate", "photo", "get", LOGIN, 405, 405, 405),
+    ("gallery:generate-group", "photo", "post", LOGIN, 400, 404, 404),  # the test photo's face has no suggested breed
     ("gallery:generation", "generation", "get", LOGIN, 200, 404, 404),
     ("gallery:generation-status", "generation", "get", LOGIN, 200, 404, 404),
     ("gallery:generation-preview", "generation", "get", LOGIN, 404, 404, 404),  # only while running

@@ -1,8 +1,11 @@
 """Face analysis for the landmark JSON (docs/API.md): boxes, 478 landmarks and head pose.
 
-Faces are found by face_detection.detect_faces(); FaceMesh then runs on a square crop around each
-one, since on a whole photo it only finds a single, large face. If the detector finds nothing,
-FaceMesh still gets a try on the whole (downscaled) photo; such faces have `"score": null`.
+Candidates come from face_detection: MediaPipe's detector over a pyramid of tiles, then dlib's CNN
+in the gaps of a group's row. FaceMesh then runs on a square crop around each candidate (on a whole
+photo it only finds a single, large face) and confirms it: a candidate where FaceMesh finds no face,
+or one whose nose lies outside the candidate's box, is dropped. If nothing is found, FaceMesh still
+gets a try on the whole (downscaled) photo. Faces not found by MediaPipe's detector have
+`"score": null`.
 
 Landmarks: x and y are normalised to the full photo; z is in the unit of x (the photo's width),
 smaller is closer to the camera, as MediaPipe gives it. Pose: see head_pose.py for the signs.
@@ -13,7 +16,14 @@ import threading
 import numpy as np
 from PIL import Image
 
-from transform.face_detection import detect_faces, shrink_factor, without_duplicates
+from transform.face_detection import (
+    detect_faces,
+    fallback_candidates,
+    load_cnn_detector,
+    same_face,
+    shrink_factor,
+    without_duplicates,
+)
 from transform.head_pose import head_pose, is_strong_profile
 
 __all__ = ["analyze_faces", "is_strong_profile", "landmark_views"]
@@ -30,7 +40,7 @@ LANDMARK_VIEWS = ((2.0, True), (1.7, False), (2.4, False))
 
 
 class MediapipeGraphs:
-    """The detector and FaceMesh, built on first use. MediaPipe graphs are not thread-safe, so
+    """The detectors and FaceMesh, built on first use. MediaPipe graphs are not thread-safe, so
     every use, building included, happens under `lock`."""
 
     def __init__(self):
@@ -44,6 +54,7 @@ class MediapipeGraphs:
             self._graphs = (
                 mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5),
                 mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True, max_num_faces=1),
+                load_cnn_detector(),
             )
         return self._graphs
 
@@ -54,11 +65,13 @@ GRAPHS = MediapipeGraphs()
 def analyze_faces(image):
     """The landmark JSON (a dict) for a PIL RGB image, faces sorted left to right."""
     with GRAPHS.lock:
-        detector, mesh = GRAPHS.get()
-        faces = [face for detection in detect_faces(detector, image) if (face := mesh_in_box(mesh, image, detection))]
+        detector, mesh, cnn = GRAPHS.get()
+        faces = confirmed(mesh, image, detect_faces(detector, image))
+        boxes = [face["box"] for face in faces]
+        missed = [c for c in fallback_candidates(cnn, image, boxes) if not any(same_face(c.box, box) for box in boxes)]
+        faces = without_duplicates(faces + confirmed(mesh, image, missed), box=face_box, score=face_score)
         if not faces:
             faces = [face for face in [mesh_on_whole(mesh, image)] if face]
-    faces = without_duplicates(faces, box=lambda face: face["box"], score=lambda face: face["score"] or 0)
     faces.sort(key=lambda face: face["box"][0])
     return {"version": LANDMARK_JSON_VERSION, "image_size": list(image.size), "faces": faces}
 
@@ -72,7 +85,7 @@ def landmark_views(image, face, views=LANDMARK_VIEWS):
     extent = (landmarks.max(axis=0) - landmarks.min(axis=0)).max()
     found = []
     with GRAPHS.lock:
-        _, mesh = GRAPHS.get()
+        _, mesh, _ = GRAPHS.get()
         for crop_per_box, mirrored in views:
             side = round(crop_per_box * extent)
             left, top = np.round(centre - side / 2).astype(int)
@@ -90,6 +103,20 @@ def landmark_views(image, face, views=LANDMARK_VIEWS):
     return found
 
 
+def confirmed(mesh, image, detections):
+    """The faces FaceMesh finds on the detections' candidates, without duplicates."""
+    faces = [face for detection in detections if (face := mesh_in_box(mesh, image, detection))]
+    return without_duplicates(faces, box=face_box, score=face_score)
+
+
+def face_box(face):
+    return face["box"]
+
+
+def face_score(face):
+    return face["score"] or 0
+
+
 def mesh_in_box(mesh, image, detection):
     """The face in a square crop around the detection, or None where the mesh lies elsewhere."""
     x0, y0, x1, y1 = detection.box
@@ -105,7 +132,7 @@ def mesh_in_box(mesh, image, detection):
     nose_x, nose_y = points[1, :2]
     if not (x0 <= nose_x <= x1 and y0 <= nose_y <= y1):
         return None
-    return face_entry(points, image.size, round(detection.score, 4))
+    return face_entry(points, image.size, None if detection.score is None else round(detection.score, 4))
 
 
 def mesh_on_whole(mesh, image):

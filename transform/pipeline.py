@@ -20,6 +20,10 @@ DOWNLOAD_HINTS = {
         'hf download stable-diffusion-v1-5/stable-diffusion-v1-5 --exclude "*.ckpt" --exclude "*.bin" '
         '--exclude "v1-5-*" --local-dir /srv/models/sd15'
     ),
+    "FTA_SD_INPAINT_MODEL": (
+        'hf download stable-diffusion-v1-5/stable-diffusion-inpainting --include "unet/*" --exclude "*.bin" '
+        "--local-dir /srv/models/sd15-inpainting"
+    ),
     "FTA_CONTROLNET_MODEL": (
         'hf download CrucibleAI/ControlNetMediaPipeFace --include "diffusion_sd15/*" '
         "--local-dir /srv/models/controlnet-mediapipe-face"

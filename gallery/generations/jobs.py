@@ -121,14 +121,23 @@ def generate(generation, timings):
         "on_step": reporter.on_step,
         "should_cancel": reporter.should_cancel,
     }
+    if generation.is_group:
+        from .group_jobs import group_runner
+
+        run = group_runner(engine, generation, photo, params, reporter)
+    else:
+
+        def run():
+            return engine.generate(photo, face, params, **options)
+
     try:
-        result = engine.generate(photo, face, params, **options)
+        result = run()
     except Exception as exc:
         if not is_out_of_memory(exc):
             raise
         log.warning("Out of GPU memory on %s: retrying once with memory savers", generation.pk)
         engine.enable_memory_savers()
-        result = engine.generate(photo, face, params, **options)
+        result = run()
     timings.update(result.timings)
     return result
 
@@ -146,9 +155,11 @@ def save_result(generation, result, timings):
         "result": ("dog.png", result.png),
         "display": ("dog.webp", make_thumbnail(result.image, max_side=DISPLAY_SIDE)),
         "thumbnail": ("dog.webp", make_thumbnail(result.image)),
-        "control_image": ("control.png", png_bytes(result.control_image)),
-        "face_crop": ("face.webp", make_thumbnail(result.face_crop)),
     }
+    # A group photo has neither: its "before" is the photo itself.
+    if not generation.is_group:
+        contents["control_image"] = ("control.png", png_bytes(result.control_image))
+        contents["face_crop"] = ("face.webp", make_thumbnail(result.face_crop))
     files = [getattr(generation, field) for field in contents]
     try:
         save_stored(generation, contents)

@@ -59,6 +59,16 @@ def progress(generation_id, step, steps):
     return bool(_row(generation_id, Status.RUNNING, cancel_requested=False).update(step=step, steps=steps))
 
 
+def progress_face(generation_id, face):
+    """A group photo moved on to its face `face` (1-based, of `faces`); False means stop, as for progress."""
+    return bool(_row(generation_id, Status.RUNNING, cancel_requested=False).update(face=face))
+
+
+def skip_faces(generation, skipped):
+    """Faces of a running group photo found too small to make while it runs: the page says which."""
+    return bool(_row(generation.pk, Status.RUNNING).update(skipped_faces=generation.skipped_faces + list(skipped)))
+
+
 def succeed(generation, files, **fields):
     """Record the result; `files` are the FieldFiles already written. They are deleted when this loses.
 
@@ -109,6 +119,7 @@ def retry(generation):
         again = _row(generation.pk, Status.FAILED, Status.CANCELLED).update(
             status=Status.QUEUED,
             step=0,
+            face=0,
             error="",
             traceback="",
             cancel_requested=False,
@@ -124,7 +135,7 @@ def requeue_lost(generation):
     only if no one else moved it meanwhile."""
     with transaction.atomic():
         again = _row(generation.pk, Status.RUNNING, worker_name=generation.worker_name, job_id=generation.job_id).update(
-            status=Status.QUEUED, step=0, started_at=None
+            status=Status.QUEUED, step=0, face=0, started_at=None
         )
         return bool(again) and queue(generation)
 

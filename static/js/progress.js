@@ -1,7 +1,8 @@
 // Progressive enhancement: poll the status endpoint, move the bar, show the latent preview, keep the
 // status badge and queue line current, and reload once the generation has finished (the page then
-// shows the result). Screen readers hear one line ("Step 10 of 40"), only when it changed and at
-// most every quarter of the way, then "Your dog is ready." before the page changes.
+// shows the result). Screen readers hear one line ("Step 10 of 40"; a group photo's also names the
+// face: "Face 2 of 3 · Step 10 of 40"), only when it changed and at most every quarter of the way or
+// at a new face, then "Your dog is ready." before the page changes.
 (function () {
   var root = document.querySelector("[data-generation]");
   if (!root) return;
@@ -12,6 +13,7 @@
   var label = document.querySelector("[data-status-label]");
   var lastPreview = 0;
   var lastQuarter = -1;
+  var lastFace = -1;
 
   function setText(element, text) {
     if (element && element.textContent !== text) { element.textContent = text; }
@@ -19,8 +21,10 @@
 
   function announceStep(status) {
     var quarter = status.steps ? Math.floor((4 * status.step) / status.steps) : 0;
-    if (quarter !== lastQuarter) {
+    // A group photo also says each new face ("Face 2 of 3"), in the same line.
+    if (quarter !== lastQuarter || status.face !== lastFace) {
       lastQuarter = quarter;
+      lastFace = status.face;
       setText(line, status.step_text);
     }
   }

@@ -59,6 +59,22 @@ def check_mediapipe():
     return "face models present"
 
 
+def check_cnn_detector():
+    from transform.face_detection import load_cnn_detector
+
+    try:
+        load_cnn_detector()
+    except (ImportError, AttributeError, RuntimeError) as exc:
+        raise CheckFailed(f"dlib's CNN face detector does not load ({exc}): run `pip install -r requirements.txt`") from None
+    return "dlib's CNN face detector loads"
+
+
+def check_inpaint_model():
+    if not settings.FTA_SD_INPAINT_MODEL:
+        return "not set: group photos use the base model with the mask"
+    return check_model("FTA_SD_INPAINT_MODEL", "unet/config.json")
+
+
 def check_model(variable, required_file):
     location = getattr(settings, variable)
     path = Path(location).expanduser()
@@ -93,8 +109,10 @@ CHECKS = [
     ("redis", check_redis),
     ("media root", check_media_root),
     ("mediapipe", check_mediapipe),
+    ("second face detector", check_cnn_detector),
     ("SD model", lambda: check_model("FTA_SD_MODEL", "model_index.json")),
     ("ControlNet model", lambda: check_model("FTA_CONTROLNET_MODEL", "config.json")),
+    ("inpainting model", check_inpaint_model),
     ("device", check_device),
     ("HTTPS", lambda: "on (secure cookies, HSTS, redirect)" if settings.HTTPS else "off (FTA_HTTPS=0, fine locally)"),
 ]

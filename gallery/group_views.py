@@ -1,0 +1,62 @@
+"""Group photos, "make everyone a dog": the form's context on the photo page and its POST."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gallery.generations.queue import queue_available
+
+from .forms import GenerateForm, GroupForm
+from .models import Generation, Photo
+from .rate_limits import generation_limit_message, record_generations
+from .views import owned, photo_faces
+
+
+def group_context(photo, form=None):
+    """What photo.html needs for the group form: the breeds to pick from and the faces too small to make."""
+    from transform.breeds import all_breeds
+    from transform.group_masks import MIN_GROUP_FACE_PIXELS, FaceSkipped, crop_box
+    from transform.head_crop import InvalidFace
+
+    too_small = set()
+    for index, face in enumerate(photo.faces):
+        try:
+            crop_box(face, (photo.width, photo.height))
+        except (FaceSkipped, InvalidFace):
+            too_small.add(index)
+    return {
+        "group_form": form or GroupForm(photo),
+        "group_breeds": sorted(all_breeds(), key=lambda breed: breed.name),
+        "group_too_small": too_small,
+        "group_min_pixels": MIN_GROUP_FACE_PIXELS,
+        "group_max_faces": settings.FTA_MAX_FACES_PER_GROUP,
+    }
+
+
+@login_required
+@require_POST
+def generate_group(request, pk):
+    """One generation turning every chosen face of the photo into a dog, in the photo's own scene."""
+    from transform.params import GenerationParams
+
+    photo = owned(Photo, request, pk)
+    form = GroupForm(photo, request.POST)
+    if not form.is_valid():
+        return photo_page(request, photo, form, status=400)
+    limit = generation_limit_message(request.user, wanted=len(form.choices))
+    if limit:
+        messages.error(request, limit)
+        return photo_page(request, photo, form, status=429)
+    generation = Generation.create_group_and_enqueue(photo, form.choices, GenerationParams(), form.skipped)
+    record_generations(request.user, generation.faces)
+    if not queue_available():
+        messages.warning(request, _("The queue is busy right now: your dogs will start as soon as it is back."))
+    return redirect("gallery:generation", pk=generation.pk)
+
+
+def photo_page(request, photo, group_form, status):
+    context = {"photo": photo, "faces": photo_faces(photo), "form": GenerateForm(photo), **group_context(photo, group_form)}
+    return render(request, "gallery/photo.html", context, status=status)

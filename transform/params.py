@@ -26,6 +26,20 @@ SIZE_MULTIPLE = 64
 CONTROLNET_SCALE_RANGE = (0.0, 2.0)
 SEED_MAX = 2**32 - 1
 PROMPT_MAX_LENGTH = 1000
+# Equal in every generation of one batch; the prompts, the seed and the images may differ.
+BATCH_SHARED = (
+    "width",
+    "height",
+    "steps",
+    "sampler",
+    "mode",
+    "cfg_scale",
+    "control_mode",
+    "controlnet_scale",
+    "guidance_start",
+    "guidance_end",
+    "strength",
+)
 # Written into a result's params by the engine (the diffusers scheduler that ran); ignored as input.
 RECORDED_ONLY = ("scheduler",)
 
@@ -97,6 +111,10 @@ class GenerationParams:
 
     def to_dict(self):
         return asdict(self)
+
+    def batch_key(self):
+        """What generations must share to be rendered in one batched pipeline call."""
+        return tuple(getattr(self, name) for name in BATCH_SHARED)
 
 
 def _number(kind, low, high):

@@ -24,7 +24,7 @@ TEXT_WIDTH = 32
 BLOCKS = (32, 64)
 VAE_BLOCKS = (16, 16, 32, 32)
 SEED = 0
-# Single characters and their end-of-word forms; with no merges every word is spelt out letter by letter.
+# CLIP's start and end tokens; local_clip_tokenizer spells other words out letter by letter unless told them.
 START_TOKEN, END_TOKEN = "<|startoftext|>", "<|endoftext|>"
 
 
@@ -33,7 +33,7 @@ def write_tiny_pipeline(directory):
     directory = Path(directory)
     sd_dir, controlnet_dir = directory / "sd", directory / "controlnet"
     with tempfile.TemporaryDirectory() as vocab_dir:
-        tokenizer = _tokenizer(Path(vocab_dir))
+        tokenizer = local_clip_tokenizer(Path(vocab_dir))
     torch.manual_seed(SEED)
     unet = UNet2DConditionModel(
         **_unet_shape(), sample_size=IMAGE_SIZE // 8, out_channels=4, up_block_types=("CrossAttnUpBlock2D", "UpBlock2D")
@@ -108,12 +108,29 @@ def _unet_shape():
     )
 
 
-def _tokenizer(directory):
+def local_clip_tokenizer(directory, vocab_size=None, words=()):
+    """A CLIPTokenizer written to and read from `directory`: single characters, plus `words` as whole tokens.
+
+    With vocab_size, unused filler tokens pad the vocabulary to that size and the start and end tokens take
+    its last two ids, as in CLIP's (49406, 49407).
+    """
     characters = [c for c in string.printable if not c.isspace()]
-    tokens = characters + [f"{c}</w>" for c in characters] + [START_TOKEN, END_TOKEN]
+    tokens = characters + [f"{c}</w>" for c in characters]
+    merges = []
+    for word in words:
+        # Left-to-right merges spell the word out and join it back into one token, "golden</w>".
+        pieces = [*word[:-1], f"{word[-1]}</w>"]
+        while len(pieces) > 1:
+            merges.append(f"{pieces[0]} {pieces[1]}")
+            pieces = [pieces[0] + pieces[1], *pieces[2:]]
+            if pieces[0] not in tokens:
+                tokens.append(pieces[0])
+    if vocab_size:
+        tokens += [f"<|unused{i}|>" for i in range(vocab_size - 2 - len(tokens))]
+    tokens += [START_TOKEN, END_TOKEN]
     vocab_path, merges_path = directory / "vocab.json", directory / "merges.txt"
     vocab_path.write_text(json.dumps({token: i for i, token in enumerate(tokens)}), encoding="utf-8")
-    merges_path.write_text("#version: 0.2\n", encoding="utf-8")
+    merges_path.write_text("\n".join(["#version: 0.2", *dict.fromkeys(merges)]) + "\n", encoding="utf-8")
     return CLIPTokenizer(
         str(vocab_path),
         str(merges_path),

@@ -37,9 +37,9 @@ def get_engine():
     """The process's one engine: loaded on first use and kept for every later job."""
     global _engine
     if _engine is None:
-        from transform.engine import Engine
+        from transform.management.engine_settings import engine_from_settings
 
-        _engine = Engine()
+        _engine = engine_from_settings()
     return _engine
 
 

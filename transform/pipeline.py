@@ -96,24 +96,31 @@ def prepare_pipeline(pipeline, device, options=LoadOptions()):
         # Several CPU workers on one machine each take every core by default and then fight over them.
         torch.set_num_threads(options.torch_threads)
     pipeline.to(device, PRECISIONS[options.precision])
-    models = (pipeline.unet, pipeline.controlnet, pipeline.vae)
-    for model in models:
+    for model in denoising_models(pipeline):
         # Set explicitly rather than trusted to be the default.
         model.set_attn_processor(AttnProcessor2_0() if options.sdpa else AttnProcessor())
-    if options.fuse_qkv:
-        for model in models:
+        if options.fuse_qkv:
             fuse_qkv_projections(model)
-    if options.channels_last:
-        for model in models:
+        if options.channels_last:
             model.to(memory_format=torch.channels_last)
     if options.compile:
-        # Static shapes: each batch size and image size compiles once and then replays.
-        compile_options = {"mode": "reduce-overhead" if options.cuda_graphs else None, "fullgraph": True, "dynamic": False}
-        pipeline.unet = torch.compile(pipeline.unet, **compile_options)
-        pipeline.controlnet = torch.compile(pipeline.controlnet, **compile_options)
-        pipeline.vae.decode = torch.compile(pipeline.vae.decode, **compile_options)
+        compile_models(pipeline, cuda_graphs=options.cuda_graphs)
     pipeline.set_progress_bar_config(disable=True)
     return pipeline
+
+
+def denoising_models(pipeline):
+    """The models the optimisations apply to: UNet, ControlNet and VAE."""
+    return pipeline.unet, pipeline.controlnet, pipeline.vae
+
+
+def compile_models(pipeline, cuda_graphs=False):
+    """torch.compile of UNet, ControlNet and VAE decoder with static shapes: each batch and image size compiles
+    once (on its first call) and replays after. With cuda_graphs, each replay is one CUDA graph launch."""
+    options = {"mode": "reduce-overhead" if cuda_graphs else None, "fullgraph": True, "dynamic": False}
+    pipeline.unet = torch.compile(pipeline.unet, **options)
+    pipeline.controlnet = torch.compile(pipeline.controlnet, **options)
+    pipeline.vae.decode = torch.compile(pipeline.vae.decode, **options)
 
 
 def fuse_qkv_projections(model):

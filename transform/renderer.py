@@ -20,6 +20,7 @@ import torch
 from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion_img2img import retrieve_latents
 from diffusers.utils.torch_utils import is_compiled_module, randn_tensor
 
+from transform.pipeline import denoising_models
 from transform.prompting import encode_prompts
 from transform.samplers import make_scheduler
 
@@ -61,6 +62,7 @@ class Renderer:
         self.prompt_cache_size = prompt_cache_size
         self._prompt_cache = OrderedDict()
         self.memory_savers = False
+        self._attention_processors = []
         self.memory_retries = 0  # out-of-memory errors that were retried with memory savers
 
     def render(self, request):
@@ -89,19 +91,31 @@ class Renderer:
                 continue
             groups.setdefault((request.params.batch_key(), item.embeds[0].shape[1]), []).append((index, item))
         for members in groups.values():
-            results = self._render_isolated([item for _, item in members])
+            try:
+                results = self._render_isolated([item for _, item in members])
+            except Exception as exc:  # noqa: BLE001  e.g. a job timeout: it ends every request of the batch
+                results = [exc] * len(members)
             for (index, _), outcome in zip(members, results):
                 outcomes[index] = outcome
         return outcomes
 
     def enable_memory_savers(self):
         """Attention slicing and VAE slicing and tiling: slower, but needs less GPU memory."""
+        self._attention_processors = [(model, model.attn_processors) for model in denoising_models(self.pipeline)]
         self.pipeline.enable_attention_slicing()
         self.pipeline.vae.enable_slicing()
         self.pipeline.vae.enable_tiling()
         self.memory_savers = True
         if self.pipeline.device.type == "cuda":
             torch.cuda.empty_cache()
+
+    def disable_memory_savers(self):
+        """Back to the attention processors in use before enable_memory_savers(), and whole-batch VAE decoding."""
+        for model, processors in self._attention_processors:
+            model.set_attn_processor(processors)
+        self.pipeline.vae.disable_slicing()
+        self.pipeline.vae.disable_tiling()
+        self.memory_savers = False
 
     def prompt_embeds(self, prompt, negative_prompt):
         """(prompt_embeds, negative_prompt_embeds), weighted by compel, cached per pair."""
@@ -129,12 +143,14 @@ class Renderer:
         try:
             return self._render_group(items)
         except torch.cuda.OutOfMemoryError as exc:
-            if not self.memory_savers:
-                self.memory_retries += 1
-                self.enable_memory_savers()
-                return self._render_isolated(items)
-            if len(items) == 1:
-                return [exc]
+            # Without its traceback the failed attempt's tensors are freed before the retry.
+            out_of_memory = exc.with_traceback(None)
+        if not self.memory_savers:
+            self.memory_retries += 1
+            self.enable_memory_savers()
+            return self._render_isolated(items)
+        if len(items) == 1:
+            return [out_of_memory]
         return [outcome for item in items for outcome in self._render_isolated([item])]
 
     @torch.no_grad()

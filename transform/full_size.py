@@ -123,7 +123,7 @@ def build_pipeline(device="cpu", dtype=torch.float32):
         tokenizer=tokenizer,
         unet=unet,
         controlnet=controlnet,
-        scheduler=PNDMScheduler(**SCHEDULER_CONFIG),
+        scheduler=PNDMScheduler.from_config(SCHEDULER_CONFIG),
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,

@@ -11,6 +11,7 @@ import socket
 import time
 import traceback
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db.models import F
 from django.utils import timezone
@@ -84,6 +85,10 @@ def run_generation(generation_id):
 
     generation = Generation.objects.select_related("photo").get(pk=generation_id)
     timings = {"queue_wait": round((started - (generation.enqueued_at or generation.created_at)).total_seconds(), 3)}
+    if settings.FTA_MAX_BATCH > 1:
+        from .batching import run_with_companions
+
+        return run_with_companions(generation, timings)
     try:
         result = generate(generation, timings)
     except Exception as exc:  # noqa: BLE001  every failure must end in a row the owner can read

@@ -133,7 +133,10 @@ def main(argv=None):
             if time.perf_counter() - started > args.compile_budget:
                 report.row(f"{label}: skipped, --compile-budget spent", batch, *["-"] * 6)
                 continue
-            speed_row(report, label, args, engine_call(renderer, params, control, batch), batch)
+            try:
+                speed_row(report, label, args, engine_call(renderer, params, control, batch), batch)
+            except Exception as exc:  # noqa: BLE001  the rows above are kept; the table says why this one is missing
+                report.row(f"{label}: FAILED {type(exc).__name__}: {str(exc)[:200]}", batch, *["-"] * 6)
     report.title(f"Whole check: {time.perf_counter() - started:.0f} s.")
 
 

@@ -54,54 +54,42 @@ def assert_batched_equals_alone(batched, alone):
     assert np.abs(pixels(batched).astype(int) - pixels(alone)).max() <= 1
 
 
+def diffusers_image(renderer, pipeline_class, params, **images):
+    """What diffusers' own pipeline makes from the same components, prompt embeddings and seed."""
+    from transform.samplers import make_scheduler
+
+    reference = pipeline_class(**renderer.pipeline.components)
+    reference.scheduler = make_scheduler(params.sampler, renderer.scheduler_config)
+    positive, negative = renderer.prompt_embeds(PROMPT, params.negative_prompt)
+    return reference(
+        prompt_embeds=positive,
+        negative_prompt_embeds=negative,
+        **images,
+        height=params.height,
+        width=params.width,
+        num_inference_steps=params.steps,
+        guidance_scale=params.cfg_scale,
+        controlnet_conditioning_scale=params.controlnet_scale,
+        guess_mode=params.control_mode == "ControlNet is more important",
+        generator=torch.Generator("cpu").manual_seed(params.seed),
+    ).images[0]
+
+
 @pytest.mark.parametrize("control_mode", ["Balanced", "ControlNet is more important"])
 def test_txt2img_equals_diffusers_controlnet_pipeline(renderer, control_mode):
     from diffusers import StableDiffusionControlNetPipeline
 
-    from transform.samplers import make_scheduler
-
     params = dataclasses.replace(FAST, control_mode=control_mode)
-    reference = StableDiffusionControlNetPipeline(**renderer.pipeline.components)
-    reference.scheduler = make_scheduler(params.sampler, renderer.scheduler_config)
-    positive, negative = renderer.prompt_embeds(PROMPT, params.negative_prompt)
-    expected = reference(
-        prompt_embeds=positive,
-        negative_prompt_embeds=negative,
-        image=request().control,
-        height=64,
-        width=64,
-        num_inference_steps=params.steps,
-        guidance_scale=params.cfg_scale,
-        controlnet_conditioning_scale=params.controlnet_scale,
-        guess_mode=control_mode == "ControlNet is more important",
-        generator=torch.Generator("cpu").manual_seed(params.seed),
-    ).images[0]
+    expected = diffusers_image(renderer, StableDiffusionControlNetPipeline, params, image=request().control)
     assert_same(renderer.render(request(params)), expected)
 
 
 def test_img2img_equals_diffusers_controlnet_img2img_pipeline(renderer):
     from diffusers import StableDiffusionControlNetImg2ImgPipeline
 
-    from transform.samplers import make_scheduler
-
     params = dataclasses.replace(FAST, mode="img2img", strength=0.5, steps=6, sampler="Euler a")
-    reference = StableDiffusionControlNetImg2ImgPipeline(**renderer.pipeline.components)
-    reference.scheduler = make_scheduler(params.sampler, renderer.scheduler_config)
-    positive, negative = renderer.prompt_embeds(PROMPT, params.negative_prompt)
-    expected = reference(
-        prompt_embeds=positive,
-        negative_prompt_embeds=negative,
-        image=request().init_image,
-        control_image=request().control,
-        strength=params.strength,
-        height=64,
-        width=64,
-        num_inference_steps=params.steps,
-        guidance_scale=params.cfg_scale,
-        controlnet_conditioning_scale=params.controlnet_scale,
-        guess_mode=True,
-        generator=torch.Generator("cpu").manual_seed(params.seed),
-    ).images[0]
+    images = {"image": request().init_image, "control_image": request().control, "strength": params.strength}
+    expected = diffusers_image(renderer, StableDiffusionControlNetImg2ImgPipeline, params, **images)
     assert_same(renderer.render(request(params)), expected)
 
 

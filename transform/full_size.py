@@ -26,8 +26,8 @@ from diffusers import (
 )
 from transformers import CLIPTextConfig, CLIPTextModel
 
+from transform.local_tokenizer import local_clip_tokenizer
 from transform.params import DEFAULT_NEGATIVE_PROMPT, DEFAULT_PROMPT_TEMPLATE
-from transform.tiny_pipeline import local_clip_tokenizer
 
 # stable-diffusion-v1-5/stable-diffusion-v1-5 unet/config.json
 UNET_CONFIG = dict(
@@ -131,7 +131,7 @@ def build_pipeline(device="cpu", dtype=torch.float32):
 
 
 def write_full_size_pipeline(directory, fp16=False):
-    """Writes DIR/sd and DIR/controlnet (about 4.3 GB, 2.2 GB with fp16); returns both paths."""
+    """Writes DIR/sd and DIR/controlnet (2.7 GB with fp16, twice that without); returns both paths."""
     directory = Path(directory)
     sd_dir, controlnet_dir = directory / "sd", directory / "controlnet"
     pipeline = build_pipeline(dtype=torch.float16 if fp16 else torch.float32)

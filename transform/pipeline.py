@@ -117,7 +117,8 @@ def denoising_models(pipeline):
 def compile_models(pipeline, cuda_graphs=False):
     """torch.compile of UNet, ControlNet and VAE decoder with static shapes: each batch and image size compiles
     once (on its first call) and replays after. With cuda_graphs, each replay is one CUDA graph launch."""
-    options = {"mode": "reduce-overhead" if cuda_graphs else None, "fullgraph": True, "dynamic": False}
+    # Not fullgraph: a graph break in a diffusers release costs some speed rather than failing the worker.
+    options = {"mode": "reduce-overhead" if cuda_graphs else None, "dynamic": False}
     pipeline.unet = torch.compile(pipeline.unet, **options)
     pipeline.controlnet = torch.compile(pipeline.controlnet, **options)
     pipeline.vae.decode = torch.compile(pipeline.vae.decode, **options)

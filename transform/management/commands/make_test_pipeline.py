@@ -7,7 +7,7 @@ from transform.tiny_pipeline import write_tiny_pipeline
 class Command(BaseCommand):
     help = (
         "Writes a random-weight SD 1.5 + ControlNet pipeline (DIR/sd, DIR/controlnet): tiny (~11 MB) for tests, "
-        "or with --full-size the exact SD 1.5 architecture (~4.3 GB, 2.2 GB with --fp16) for speed and memory checks."
+        "or with --full-size the exact SD 1.5 architecture (2.7 GB with --fp16, twice that without) for speed and memory checks."
     )
 
     def add_arguments(self, parser):

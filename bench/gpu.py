@@ -54,11 +54,15 @@ def arguments(argv=None):
     parser.add_argument(
         "--compile-budget", type=float, default=240, help="skip compiling more once this many seconds have passed"
     )
+    parser.add_argument(
+        "--threads", type=int, help="torch CPU threads (default 1 with --tiny: on a shared CPU, more is much slower)"
+    )
     args = parser.parse_args(argv)
     args.size = args.size or (64 if args.tiny else 512)
     args.steps = args.steps or 20
     args.runs = args.runs or (2 if args.tiny else 3)
     args.batches = [int(b) for b in args.batches.split(",")]
+    args.threads = args.threads or (1 if args.tiny else 0)
     return args
 
 
@@ -87,6 +91,8 @@ def main(argv=None):
     device = "cpu" if args.tiny else "cuda"
     if device == "cuda" and not torch.cuda.is_available():
         sys.exit("No CUDA device: run with --tiny on a CPU.")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     report = Report(args.out, header=machine_lines(args, device))
     print("\n".join(report.header), flush=True)
 
@@ -145,7 +151,7 @@ def machine_lines(args, device):
         card = torch.cuda.get_device_properties(0)
         where = f"{card.name}, {card.total_memory / 2**30:.0f} GiB"
     else:
-        where = f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads"
+        where = f"CPU ({platform.processor() or platform.machine()}), torch threads: {torch.get_num_threads()}"
     import diffusers
 
     model = "tiny random-weight pipeline (make_test_pipeline)" if args.tiny else "SD 1.5 + ControlNet, full size, random weights"

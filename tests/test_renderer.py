@@ -33,7 +33,7 @@ def make_renderer(directory, load=None, **render_options):
     from transform.pipeline import LoadOptions, load_pipeline
     from transform.renderer import Renderer
 
-    pipeline = load_pipeline(directory / "sd", directory / "controlnet", "cpu", load or LoadOptions())
+    pipeline = load_pipeline(directory / "sd", directory / "controlnet", "cpu", load or LoadOptions(torch_threads=1))
     return Renderer(pipeline, **render_options)
 
 
@@ -109,7 +109,7 @@ def test_cached_prompt_embeddings_change_no_pixel(tiny_pipeline_dir, renderer):
 def test_channels_last_and_fused_qkv_move_a_pixel_by_at_most_one_level(tiny_pipeline_dir, renderer, option):
     from transform.pipeline import LoadOptions
 
-    optimised = make_renderer(tiny_pipeline_dir, LoadOptions(**{option: True}))
+    optimised = make_renderer(tiny_pipeline_dir, LoadOptions(**{option: True}, torch_threads=1))
     for control_mode in CONTROL_MODES:
         params = dataclasses.replace(FAST, control_mode=control_mode)
         # Equal within 1 of 255: the same products summed in another order may round the last bit differently.

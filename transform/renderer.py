@@ -3,7 +3,7 @@
 The stages are those of diffusers' StableDiffusionControlNetPipeline and its img2img sibling, run here on
 the pipeline's components so that:
 - each request of a batch has its own generator, progress, cancel and failure (one never sinks the others),
-  and its image is the one it would get alone;
+  and its image is the one it would get alone (within 1/255 on the CPU: docs/ENGINE.md, "Batches");
 - the ControlNet is not run at steps outside [guidance start, guidance end] (diffusers runs it and
   multiplies its output by 0: adding those zeros is all it does);
 - the step loop makes no host-device synchronisation: timesteps, scales and the ControlNet's on/off are

@@ -130,20 +130,33 @@ def main(argv=None):
         report.row(name, run_check(check))
 
     if args.compile if args.compile is not None else not args.tiny:
-        report.title("### Compiled")
-        report.row("row", "batch", "s/image", "images/s", "it/s", "peak GPU memory", "warm-up (compile)", "syncs/image")
-        report.row(*["---"] * 8)
-        compile_models(pipeline, cuda_graphs=args.cuda_graphs and device == "cuda")
-        label = "+ torch.compile" + (" with CUDA graphs" if args.cuda_graphs and device == "cuda" else "")
-        for batch in [args.batches[0], args.batches[-1]]:
-            if time.perf_counter() - started > args.compile_budget:
-                report.row(f"{label}: skipped, --compile-budget spent", batch, *["-"] * 6)
-                continue
-            try:
-                speed_row(report, label, args, engine_call(renderer, params, control, batch), batch)
-            except Exception as exc:  # noqa: BLE001  the rows above are kept; the table says why this one is missing
-                report.row(f"{label}: FAILED {type(exc).__name__}: {str(exc)[:200]}", batch, *["-"] * 6)
+        compiled_rows(report, renderer, params, control, args, started)
     report.title(f"Whole check: {time.perf_counter() - started:.0f} s.")
+
+
+def compiled_rows(report, renderer, params, control, args, started):
+    """torch.compile of UNet, ControlNet and VAE decoder at the first and last batch size, and how far a
+    compiled image is from the eager one."""
+    cuda_graphs = args.cuda_graphs and not args.tiny
+    eager = renderer.render(RenderRequest(PROMPT, params, control))
+    report.title("### Compiled")
+    report.row("row", "batch", "s/image", "images/s", "it/s", "peak GPU memory", "warm-up (compile)", "syncs/image")
+    report.row(*["---"] * 8)
+    compile_models(renderer.pipeline, cuda_graphs=cuda_graphs)
+    label = "+ torch.compile" + (" with CUDA graphs" if cuda_graphs else "")
+    for batch in [args.batches[0], args.batches[-1]]:
+        if time.perf_counter() - started > args.compile_budget:
+            report.row(f"{label}: skipped, --compile-budget spent", batch, *["-"] * 6)
+            continue
+        try:
+            speed_row(report, label, args, engine_call(renderer, params, control, batch), batch)
+        except Exception as exc:  # noqa: BLE001  the rows above are kept; the table says why this one is missing
+            report.row(f"{label}: FAILED {type(exc).__name__}: {str(exc)[:200]}", batch, *["-"] * 6)
+    compiled = renderer.render(RenderRequest(PROMPT, params, control))
+    difference = np.abs(np.asarray(compiled).astype(int) - np.asarray(eager).astype(int))
+    report.title(
+        f"Compiled against eager, same request: largest pixel difference {difference.max()} of 255 (mean {difference.mean():.3f})."
+    )
 
 
 def machine_lines(args, device):

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 from PIL import Image
+from redis.exceptions import RedisError
 
 from gallery.models import Generation
 
@@ -44,7 +45,10 @@ def claim_companions(generation, key, limit):
 
     if limit < 1:
         return []
-    job_ids = get_queue().get_job_ids(0, LOOKAHEAD_BATCHES * (limit + 1))
+    try:
+        job_ids = get_queue().get_job_ids(0, LOOKAHEAD_BATCHES * (limit + 1))
+    except RedisError:
+        return []  # no companions today: this generation still runs, alone
     waiting = Generation.objects.filter(status=Generation.Status.QUEUED, job_id__in=job_ids).exclude(pk=generation.pk)
     position = {job_id: index for index, job_id in enumerate(job_ids)}
     claimed = []

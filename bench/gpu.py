@@ -52,7 +52,7 @@ def arguments(argv=None):
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, help="torch.compile rows (default: on CUDA)")
     parser.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=True, help="compile with CUDA graphs")
     parser.add_argument(
-        "--compile-budget", type=float, default=200, help="skip compiling more once this many seconds have passed"
+        "--compile-budget", type=float, default=150, help="skip compiling more once this many seconds have passed"
     )
     parser.add_argument(
         "--threads", type=int, help="torch CPU threads (default 1 with --tiny: on a shared CPU, more is much slower)"

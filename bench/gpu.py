@@ -278,6 +278,10 @@ def correctness_checks(renderer, params, control, face, args):
     yield "img2img (strength 0.75)", lambda: describe(render(mode="img2img", steps=max(args.check_steps, 2)))
     yield "cancel after step 2", lambda: check_cancel(renderer, dataclasses.replace(short, steps=max(short.steps, 4)), control)
     yield "batched image = the same request alone", lambda: check_batch_equal(renderer, short, control)
+    yield (
+        "ControlNet skipped outside guidance 0.2-0.5 = run and multiplied by 0",
+        lambda: check_skip_idle(renderer, short, control),
+    )
     yield "out-of-memory retry with memory savers", lambda: check_out_of_memory(renderer, short, control, args.tiny)
 
 
@@ -319,6 +323,17 @@ def check_batch_equal(renderer, params, control):
     alone = renderer.render(requests[2])
     difference = np.abs(np.asarray(batched[2]).astype(int) - np.asarray(alone).astype(int))
     return f"largest pixel difference {difference.max()} of 255 (mean {difference.mean():.3f})"
+
+
+def check_skip_idle(renderer, params, control):
+    request = RenderRequest(PROMPT, dataclasses.replace(params, guidance_start=0.2, guidance_end=0.5), control)
+    skipped = renderer.render(request)
+    renderer.skip_idle_controlnet = False
+    try:
+        same(skipped, renderer.render(request))
+    finally:
+        renderer.skip_idle_controlnet = True
+    return "identical"
 
 
 def check_out_of_memory(renderer, params, control, tiny):

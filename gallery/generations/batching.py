@@ -22,9 +22,13 @@ from gallery.models import Generation
 from . import jobs, lifecycle
 from .preview_store import delete_preview
 from .queue import get_queue, remove_job
+from .reconcile import mark_alive
 
 # How far down the queue to look for companions, in batches.
 LOOKAHEAD_BATCHES = 4
+# The job ids of the companions this process is making now (their jobs left the queue): the worker's
+# heartbeat names them beside its own job, so the reconcile pass knows they are in hand.
+companions_in_hand = []
 log = logging.getLogger(__name__)
 
 
@@ -38,9 +42,16 @@ def run_with_companions(generation, timings):
     key = GenerationParams.from_dict(generation.params).batch_key()
     batch = [generation, *claim_companions(generation, key, settings.FTA_MAX_BATCH - 1)]
     waits = {generation.pk: timings, **{other.pk: queue_wait(other) for other in batch[1:]}}
+    companions_in_hand[:] = [other.job_id for other in batch[1:]]
+    if companions_in_hand:
+        try:  # at once: the next heartbeat may come after the next reconcile pass
+            mark_alive(get_queue().connection, jobs.WORKER_NAME, [generation.job_id, *companions_in_hand])
+        except RedisError:
+            pass  # the outage also keeps the reconcile pass from judging anyone
     try:
         statuses, failures = make_together(batch, waits)
     finally:
+        companions_in_hand.clear()
         for other in batch[1:]:  # the job's own preview goes in run_generation
             delete_preview(other.pk)
     if generation.pk in failures:
@@ -100,7 +111,10 @@ def make_together(batch, timings):
             items[generation.pk] = generation_item(generation)
         except Exception as exc:  # noqa: BLE001  its own failure: the others still run
             failed(generation, exc, timings[generation.pk])
-    outcomes = jobs.get_engine().generate_batch(list(items.values())) if items else []
+    try:
+        outcomes = jobs.get_engine().generate_batch(list(items.values())) if items else []
+    except Exception as exc:  # noqa: BLE001  the whole call failed (say, no model): each generation fails with it
+        outcomes = [exc] * len(items)
     by_pk = {generation.pk: generation for generation in batch}
     for pk, outcome in zip(items, outcomes):
         generation, generation_timings = by_pk[pk], {**timings[pk], "batch_size": len(items)}

@@ -34,6 +34,13 @@ def env_int(name, default):
     return int(value) if value not in (None, "") else default
 
 
+def env_choice(name, default, choices):
+    value = os.environ.get(name) or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r}: must be one of {', '.join(choices)}.")
+    return value
+
+
 def env_list(name, default):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -252,8 +259,20 @@ FTA_CONTROLNET_MODEL = os.environ.get("FTA_CONTROLNET_MODEL", "CrucibleAI/Contro
 # SD 1.5 inpainting weights for group photos (only their UNet is loaded); empty: the base model with the mask.
 FTA_SD_INPAINT_MODEL = os.environ.get("FTA_SD_INPAINT_MODEL", "")
 FTA_DEVICE = os.environ.get("FTA_DEVICE", "auto")
-# torch.compile the UNet and ControlNet: slower first job, faster later ones (CUDA).
+# How the pipeline runs (transform.pipeline.LoadOptions; docs/ENGINE.md says which are exact and why the defaults).
+# auto: fp16 on CUDA, fp32 on the CPU.
+FTA_PRECISION = env_choice("FTA_PRECISION", "auto", ("auto", "fp16", "bf16", "fp32"))
+# auto: on for CUDA, off for the CPU.
+FTA_CHANNELS_LAST = env_choice("FTA_CHANNELS_LAST", "auto", ("auto", "1", "0"))
+FTA_FUSE_QKV = env_choice("FTA_FUSE_QKV", "auto", ("auto", "1", "0"))
+# torch.compile UNet, ControlNet and VAE decoder (static shapes): slower first job of each size, faster later ones.
 FTA_TORCH_COMPILE = env_bool("FTA_TORCH_COMPILE")
+# With FTA_TORCH_COMPILE on CUDA: CUDA graphs too (compile mode "reduce-overhead").
+FTA_CUDA_GRAPHS = env_bool("FTA_CUDA_GRAPHS")
+# Prompt embeddings kept per (prompt, negative prompt); 0 turns the cache off.
+FTA_PROMPT_CACHE = env_int("FTA_PROMPT_CACHE", 64)
+# At most this many compatible queued generations (same size, steps, sampler, mode, CFG, control) in one pipeline call.
+FTA_MAX_BATCH = env_int("FTA_MAX_BATCH", 4)
 # CPU threads per worker process (0: PyTorch's default, every core); set cores / workers when several share a CPU.
 FTA_TORCH_THREADS = env_int("FTA_TORCH_THREADS", 0)
 # The SD safety checker is tuned for NSFW images and needs extra weights; off by default.

@@ -28,8 +28,11 @@ def tiny_pipeline_dir(tmp_path_factory):
 def tiny_engine(tiny_pipeline_dir):
     """An Engine on the tiny pipeline, loaded once and shared by the session's tests."""
     from transform.engine import Engine
+    from transform.pipeline import LoadOptions
 
-    engine = Engine(tiny_pipeline_dir / "sd", tiny_pipeline_dir / "controlnet", device="cpu")
+    # One thread: on a CPU shared with other processes, two threads that wait for each other are ~10x slower.
+    options = LoadOptions(torch_threads=1)
+    engine = Engine(tiny_pipeline_dir / "sd", tiny_pipeline_dir / "controlnet", device="cpu", options=options)
     engine.load()
     return engine
 

@@ -46,7 +46,8 @@ def succeeded_in_logs(tmp_path):
 
 
 def test_a_worker_rides_out_a_redis_restart_during_a_job_and_each_dog_is_made_once(photo, own_redis, worker_env, tmp_path):
-    (worker,) = workers(tmp_path, 1, worker_env)
+    # One job in flight at a time (no batching), so the outage meets exactly one job mid-run.
+    (worker,) = workers(tmp_path, 1, {**worker_env, "FTA_MAX_BATCH": 1})
     try:
         generations = queue_generations(photo, 3, steps=100)
         wait_until(lambda: Generation.objects.filter(status="running", step__gt=0).exists(), timeout=120, what="a job running")
@@ -93,7 +94,9 @@ def drop_database_connections(worker):
 def test_a_job_that_loses_its_database_connection_is_run_again_and_the_worker_goes_on(
     photo, redis_connection, worker_env, tmp_path
 ):
-    (worker,) = workers(tmp_path, 1, worker_env, options=["--worker-class", "tests.faults.DatabaseDroppingWorker"])
+    # One job in flight at a time (no batching), so the dropped connection hits exactly one job.
+    env = {**worker_env, "FTA_MAX_BATCH": 1}
+    (worker,) = workers(tmp_path, 1, env, options=["--worker-class", "tests.faults.DatabaseDroppingWorker"])
     try:
         generations = queue_generations(photo, 2, steps=40)
         wait_until(lambda: Generation.objects.filter(status="running", step__gt=0).exists(), timeout=120, what="a job running")

@@ -1,25 +1,24 @@
-"""The generation engine: one loaded pipeline, reused across jobs, that turns a face into a dog portrait."""
+"""The generation engine: one loaded pipeline, reused across jobs, that turns a face into a dog portrait.
+
+It takes its configuration as arguments (the worker reads the settings and passes them on).
+"""
 
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from diffusers import StableDiffusionControlNetImg2ImgPipeline
-from django.conf import settings
 from PIL import Image
 
 from transform import head_crop
 from transform.breeds import get_breed
 from transform.control import control_image
 from transform.infotext import build_infotext, png_bytes
-from transform.pipeline import load_pipeline, resolve_device
-from transform.prompting import encode_prompts
-from transform.samplers import describe_scheduler, make_scheduler
+from transform.pipeline import LoadOptions, load_pipeline, resolve_device
+from transform.renderer import GenerationCancelled, Renderer, RenderRequest
+from transform.samplers import describe_scheduler
 
-
-class GenerationCancelled(Exception):
-    """should_cancel() said yes between two denoising steps."""
+__all__ = ["Engine", "GenerationCancelled", "GenerationItem", "GenerationResult", "latent_preview"]
 
 
 @dataclass
@@ -34,61 +33,108 @@ class GenerationResult:
     timings: dict = field(default_factory=dict)  # seconds: model_load, prepare, inference, encode, total
 
 
-class Engine:
-    """Holds one pipeline; load() happens once, on first use, and later jobs reuse it."""
+@dataclass
+class GenerationItem:
+    """One dog of a batch: a face (one face of the landmark JSON) in a photo (PIL RGB), a breed, parameters."""
 
-    def __init__(self, sd_model=None, controlnet_model=None, device=None, **load_options):
-        self.sd_model = str(sd_model or settings.FTA_SD_MODEL)
-        self.controlnet_model = str(controlnet_model or settings.FTA_CONTROLNET_MODEL)
+    photo: object
+    face: dict
+    params: object  # transform.params.GenerationParams
+    breed_slug: str
+    coat: str | None = None
+    on_step: object = None  # on_step(step, steps, latents) after every denoising step
+    should_cancel: object = None  # checked before the start and after every step
+
+
+class Engine:
+    """Holds one pipeline; load() happens once, on first use, and later jobs reuse it.
+
+    options: transform.pipeline.LoadOptions; render_options: transform.renderer.Renderer's keyword arguments.
+    """
+
+    def __init__(self, sd_model, controlnet_model, device="auto", options=None, **render_options):
+        self.sd_model = str(sd_model)
+        self.controlnet_model = str(controlnet_model)
         self.device = resolve_device(device)
-        self.load_options = load_options
-        self.pipeline = None
-        self._img2img = None
-        self._scheduler_config = None
+        self.options = options or LoadOptions()
+        self.render_options = render_options
+        self.renderer = None
+
+    @property
+    def pipeline(self):
+        return self.renderer.pipeline if self.renderer else None
 
     def load(self):
         """Loads the pipeline if needed; returns the seconds spent (0 when it was already loaded)."""
-        if self.pipeline is not None:
+        if self.renderer is not None:
             return 0.0
         started = time.perf_counter()
-        self.pipeline = load_pipeline(self.sd_model, self.controlnet_model, self.device, **self.load_options)
-        self._scheduler_config = self.pipeline.scheduler.config
+        pipeline = load_pipeline(self.sd_model, self.controlnet_model, self.device, self.options)
+        self.renderer = Renderer(pipeline, **self.render_options)
         return time.perf_counter() - started
 
     def enable_memory_savers(self):
-        """Attention slicing and VAE tiling: slower, but lets a job that ran out of GPU memory retry."""
+        """Attention slicing and VAE slicing and tiling: slower, but lets a job that ran out of GPU memory retry."""
         self.load()
-        self.pipeline.enable_attention_slicing()
-        self.pipeline.vae.enable_tiling()
-        if self.device.startswith("cuda"):
-            torch.cuda.empty_cache()
+        self.renderer.enable_memory_savers()
 
     def generate(self, photo, face, params, breed_slug, coat=None, on_step=None, should_cancel=None):
-        """One dog portrait of `face` (one face of the landmark JSON) in `photo` (PIL RGB).
+        """One dog portrait of `face` in `photo`.
 
         Raises head_crop.InvalidFace for unusable landmarks, KeyError for an unknown breed,
         GenerationCancelled when should_cancel() returns true, pipeline.ModelNotAvailable for missing weights.
         """
-        started = time.perf_counter()
-        timings = {"model_load": self.load()}
-        params = params.with_seed()
-        prompt = params.prompt_for(get_breed(breed_slug).prompt_fragment(coat))
+        (outcome,) = self.generate_batch([GenerationItem(photo, face, params, breed_slug, coat, on_step, should_cancel)])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-        size = (params.width, params.height)
-        box = head_crop.face_crop_box(face, photo.size, aspect=params.width / params.height)
-        face_crop = head_crop.crop(photo, box, size)
-        control = control_image(face, photo.size, box, size)
-        timings["prepare"] = time.perf_counter() - started - timings["model_load"]
+    def generate_batch(self, items):
+        """A GenerationResult or the exception that ended it, per GenerationItem, in order.
+
+        Items whose params share batch_key() are rendered in one pipeline call, each image identical to
+        the one the item gets alone; one item cancelled or failing never ends the others. A lineup (several
+        breeds of one face) is a batch of items that differ only in breed_slug.
+        """
+        started = time.perf_counter()
+        model_load = self.load()
+        outcomes, prepared = [None] * len(items), {}
+        for index, item in enumerate(items):
+            try:
+                prepared[index] = self._prepare(item)
+            except Exception as exc:  # noqa: BLE001  one item's failure is its own
+                outcomes[index] = exc
+        prepare_seconds = time.perf_counter() - started - model_load
 
         inference_started = time.perf_counter()
-        init_image = face_crop if params.mode == "img2img" else None
-        (image,) = self.render(prompt, params, control, init_image, on_step=on_step, should_cancel=should_cancel)
-        timings["inference"] = time.perf_counter() - inference_started
+        images = self.renderer.render_batch([request for request, _, _ in prepared.values()])
+        inference_seconds = time.perf_counter() - inference_started
 
+        for (index, (request, breed_slug, face_crop)), image in zip(prepared.items(), images):
+            if isinstance(image, Exception):
+                outcomes[index] = image
+                continue
+            timings = {"model_load": model_load, "prepare": prepare_seconds, "inference": inference_seconds}
+            outcomes[index] = self._result(request, breed_slug, face_crop, image, timings, started)
+        return outcomes
+
+    def _prepare(self, item):
+        params = item.params.with_seed()
+        prompt = params.prompt_for(get_breed(item.breed_slug).prompt_fragment(item.coat))
+        size = (params.width, params.height)
+        box = head_crop.face_crop_box(item.face, item.photo.size, aspect=params.width / params.height)
+        face_crop = head_crop.crop(item.photo, box, size)
+        control = control_image(item.face, item.photo.size, box, size)
+        init_image = face_crop if params.mode == "img2img" else None
+        request = RenderRequest(prompt, params, control, init_image, item.on_step, item.should_cancel)
+        return request, item.breed_slug, face_crop
+
+    def _result(self, request, breed_slug, face_crop, image, timings, started):
         encode_started = time.perf_counter()
+        params = request.params
         scheduler = describe_scheduler(params.sampler)
         infotext = build_infotext(
-            prompt,
+            request.prompt,
             params,
             sd_model=self.sd_model,
             controlnet_model=self.controlnet_model,
@@ -101,92 +147,13 @@ class Engine:
         return GenerationResult(
             image=image,
             png=png,
-            control_image=control,
+            control_image=request.control,
             face_crop=face_crop,
             seed=params.seed,
             infotext=infotext,
             params={**params.to_dict(), "scheduler": scheduler},
             timings=timings,
         )
-
-    def render(self, prompt, params, control, init_image=None, num_images=1, on_step=None, should_cancel=None):
-        """The denoising itself: PIL images for a prompt, a control image and (img2img) an init image."""
-        self.load()
-        if should_cancel and should_cancel():
-            raise GenerationCancelled()
-        params = params.with_seed()
-        pipeline = self.pipeline if init_image is None else self._img2img_pipeline()
-        pipeline.scheduler = make_scheduler(params.sampler, self._scheduler_config)
-        prompt_embeds, negative_embeds = encode_prompts(pipeline, prompt, params.negative_prompt)
-        # A CPU generator gives the same starting noise for a seed on every device.
-        generator = torch.Generator("cpu").manual_seed(params.seed)
-        images = {"image": control} if init_image is None else {"image": init_image, "control_image": control}
-        if init_image is not None:
-            images["strength"] = params.strength
-        with _control_mode(pipeline.controlnet, params.control_mode) as guess_mode:
-            output = pipeline(
-                prompt_embeds=prompt_embeds,
-                negative_prompt_embeds=negative_embeds,
-                **images,
-                height=params.height,
-                width=params.width,
-                num_inference_steps=params.steps,
-                guidance_scale=params.cfg_scale,
-                num_images_per_prompt=num_images,
-                generator=generator,
-                controlnet_conditioning_scale=params.controlnet_scale,
-                control_guidance_start=params.guidance_start,
-                control_guidance_end=params.guidance_end,
-                guess_mode=guess_mode,
-                callback_on_step_end=_step_callback(on_step, should_cancel),
-            )
-        return output.images
-
-    def _img2img_pipeline(self):
-        if self._img2img is None:
-            # Shares every component (and so the memory) with the text-to-image pipeline.
-            self._img2img = StableDiffusionControlNetImg2ImgPipeline.from_pipe(self.pipeline)
-            self._img2img.set_progress_bar_config(disable=True)
-        return self._img2img
-
-
-def _step_callback(on_step, should_cancel):
-    def callback(pipeline, index, timestep, tensors):
-        if on_step:
-            on_step(index + 1, pipeline.num_timesteps, tensors["latents"])
-        if should_cancel and should_cancel():
-            # Raising here stops the pipeline at once: no further steps and no VAE decode.
-            raise GenerationCancelled()
-        return {}
-
-    return callback
-
-
-class _control_mode:
-    """The ControlNet extension's control modes as diffusers arguments (docs/ENGINE.md explains the mapping).
-
-    "ControlNet is more important" is diffusers' guess_mode: control on the conditional half of CFG only,
-    with per-layer scales from 0.1 (shallow) to 1.0 (middle block). "My prompt is more important" keeps
-    control on both halves but applies those same per-layer scales, through a forward hook.
-    """
-
-    def __init__(self, controlnet, mode):
-        self.controlnet, self.mode, self.hook = controlnet, mode, None
-
-    def __enter__(self):
-        if self.mode == "My prompt is more important":
-            self.hook = self.controlnet.register_forward_hook(_soft_injection)
-        return self.mode == "ControlNet is more important"
-
-    def __exit__(self, *exc_info):
-        if self.hook is not None:
-            self.hook.remove()
-
-
-def _soft_injection(module, args, output):
-    down_samples, mid_sample = output[0], output[1]
-    scales = torch.logspace(-1, 0, len(down_samples) + 1, device=mid_sample.device)
-    return ([sample * scale for sample, scale in zip(down_samples, scales)], mid_sample * scales[-1])
 
 
 # AUTOMATIC1111's "Approx cheap" coefficients for SD 1.x latents (rows: latent channels; columns: R, G, B).

@@ -28,7 +28,7 @@ from PIL import Image
 from transform import head_crop
 from transform.breeds import get_breed
 from transform.control import control_image
-from transform.engine import GenerationCancelled, _control_mode, _step_callback
+from transform.engine import GenerationCancelled
 from transform.group_masks import FaceSkipped, crop_box, face_mask, paste
 from transform.infotext import build_infotext, format_pairs, model_name, png_bytes
 from transform.pipeline import _from_pretrained
@@ -236,3 +236,44 @@ def _progress(on_progress, face, faces):
     if on_progress is None:
         return None
     return lambda step, steps, latents: on_progress(face, faces, step, steps, latents)
+
+
+# The inpainting runs through diffusers' own pipeline (not transform.renderer), so the ControlNet extension's
+# control modes and the step callback are applied to it here, as the engine once did for its pipelines.
+def _step_callback(on_step, should_cancel):
+    def callback(pipeline, index, timestep, tensors):
+        if on_step:
+            on_step(index + 1, pipeline.num_timesteps, tensors["latents"])
+        if should_cancel and should_cancel():
+            # Raising here stops the pipeline at once: no further steps and no VAE decode.
+            raise GenerationCancelled()
+        return {}
+
+    return callback
+
+
+class _control_mode:
+    """The ControlNet extension's control modes as diffusers arguments (docs/ENGINE.md explains the mapping).
+
+    "ControlNet is more important" is diffusers' guess_mode: control on the conditional half of CFG only,
+    with per-layer scales from 0.1 (shallow) to 1.0 (middle block). "My prompt is more important" keeps
+    control on both halves but applies those same per-layer scales, through a forward hook.
+    """
+
+    def __init__(self, controlnet, mode):
+        self.controlnet, self.mode, self.hook = controlnet, mode, None
+
+    def __enter__(self):
+        if self.mode == "My prompt is more important":
+            self.hook = self.controlnet.register_forward_hook(_soft_injection)
+        return self.mode == "ControlNet is more important"
+
+    def __exit__(self, *exc_info):
+        if self.hook is not None:
+            self.hook.remove()
+
+
+def _soft_injection(module, args, output):
+    down_samples, mid_sample = output[0], output[1]
+    scales = torch.logspace(-1, 0, len(down_samples) + 1, device=mid_sample.device)
+    return ([sample * scale for sample, scale in zip(down_samples, scales)], mid_sample * scales[-1])

@@ -47,6 +47,22 @@ class Problem(str):
         return problem
 
 
+# Equal in every generation of one batch; the prompts, the seed and the images may differ.
+BATCH_SHARED = (
+    "width",
+    "height",
+    "steps",
+    "sampler",
+    "mode",
+    "cfg_scale",
+    "control_mode",
+    "controlnet_scale",
+    "guidance_start",
+    "guidance_end",
+    "strength",
+)
+
+
 class InvalidParams(ValueError):
     """Parameters that fail validation; `errors` maps each field name to a Problem."""
 
@@ -114,6 +130,10 @@ class GenerationParams:
 
     def to_dict(self):
         return asdict(self)
+
+    def batch_key(self):
+        """What generations must share to be rendered in one batched pipeline call."""
+        return tuple(getattr(self, name) for name in BATCH_SHARED)
 
 
 def check_value(name, value):

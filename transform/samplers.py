@@ -20,7 +20,6 @@ from diffusers import (
 class SchedulerChoice:
     scheduler_class: type
     overrides: dict
-    exact: bool
 
     def describe(self):
         settings = ", ".join(f"{key}={value}" for key, value in self.overrides.items())
@@ -28,30 +27,26 @@ class SchedulerChoice:
 
 
 SCHEDULERS = {
-    "Euler a": SchedulerChoice(EulerAncestralDiscreteScheduler, {}, exact=True),
-    "Euler": SchedulerChoice(EulerDiscreteScheduler, {}, exact=True),
+    "Euler a": SchedulerChoice(EulerAncestralDiscreteScheduler, {}),
+    "Euler": SchedulerChoice(EulerDiscreteScheduler, {}),
     "DPM++ 2M": SchedulerChoice(
-        DPMSolverMultistepScheduler, {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": False}, exact=True
+        DPMSolverMultistepScheduler, {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": False}
     ),
     "DPM++ 2M Karras": SchedulerChoice(
-        DPMSolverMultistepScheduler, {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": True}, exact=True
+        DPMSolverMultistepScheduler, {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": True}
     ),
     # No diffusers equivalent: same family (single-step, second order, fresh noise every step) but one
     # model call per step where A1111 makes two, and SDE noise instead of ancestral steps.
     "DPM++ 2S a": SchedulerChoice(
-        DPMSolverSinglestepScheduler,
-        {"algorithm_type": "sde-dpmsolver++", "solver_order": 2, "lower_order_final": True},
-        exact=False,
+        DPMSolverSinglestepScheduler, {"algorithm_type": "sde-dpmsolver++", "solver_order": 2, "lower_order_final": True}
     ),
     # DPMSolverSDEScheduler would match but needs torchsde (not installed) and is only seedable through
     # its own noise_sampler_seed; DPM++ 2M SDE Karras is the nearest seedable stochastic solver.
     "DPM++ SDE Karras": SchedulerChoice(
-        DPMSolverMultistepScheduler,
-        {"algorithm_type": "sde-dpmsolver++", "solver_order": 2, "use_karras_sigmas": True},
-        exact=False,
+        DPMSolverMultistepScheduler, {"algorithm_type": "sde-dpmsolver++", "solver_order": 2, "use_karras_sigmas": True}
     ),
-    "DDIM": SchedulerChoice(DDIMScheduler, {}, exact=True),
-    "UniPC": SchedulerChoice(UniPCMultistepScheduler, {}, exact=True),
+    "DDIM": SchedulerChoice(DDIMScheduler, {}),
+    "UniPC": SchedulerChoice(UniPCMultistepScheduler, {}),
 }
 
 

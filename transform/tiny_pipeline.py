@@ -1,11 +1,9 @@
 """A tiny random-weight SD 1.5 + ControlNet pipeline in diffusers format, for tests and benchmarks.
 
 Same architecture families and file layout as the real weights, so it loads through the one loader
-(transform.pipeline.load_pipeline); sizes from shared/FACTS.md: a 64x64 image in about a second on a CPU.
+(transform.pipeline.load_pipeline); sized so that a 64x64 image takes about a second on a CPU.
 """
 
-import json
-import string
 import tempfile
 from pathlib import Path
 
@@ -17,15 +15,16 @@ from diffusers import (
     StableDiffusionPipeline,
     UNet2DConditionModel,
 )
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+from transformers import CLIPTextConfig, CLIPTextModel
+
+from transform.full_size import SCHEDULER_CONFIG
+from transform.local_tokenizer import local_clip_tokenizer
 
 IMAGE_SIZE = 64
 TEXT_WIDTH = 32
 BLOCKS = (32, 64)
 VAE_BLOCKS = (16, 16, 32, 32)
 SEED = 0
-# Single characters and their end-of-word forms; with no merges every word is spelt out letter by letter.
-START_TOKEN, END_TOKEN = "<|startoftext|>", "<|endoftext|>"
 
 
 def write_tiny_pipeline(directory):
@@ -33,7 +32,7 @@ def write_tiny_pipeline(directory):
     directory = Path(directory)
     sd_dir, controlnet_dir = directory / "sd", directory / "controlnet"
     with tempfile.TemporaryDirectory() as vocab_dir:
-        tokenizer = _tokenizer(Path(vocab_dir))
+        tokenizer = local_clip_tokenizer(Path(vocab_dir))
     torch.manual_seed(SEED)
     unet = UNet2DConditionModel(
         **_unet_shape(), sample_size=IMAGE_SIZE // 8, out_channels=4, up_block_types=("CrossAttnUpBlock2D", "UpBlock2D")
@@ -73,15 +72,7 @@ def write_tiny_pipeline(directory):
         )
     )
     # Stable Diffusion 1.5's own scheduler configuration; the engine swaps in the requested sampler.
-    scheduler = PNDMScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        num_train_timesteps=1000,
-        set_alpha_to_one=False,
-        skip_prk_steps=True,
-        steps_offset=1,
-    )
+    scheduler = PNDMScheduler.from_config(SCHEDULER_CONFIG)
     pipeline = StableDiffusionPipeline(
         vae=vae,
         text_encoder=text_encoder,
@@ -105,21 +96,4 @@ def _unet_shape():
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         cross_attention_dim=TEXT_WIDTH,
         norm_num_groups=1,
-    )
-
-
-def _tokenizer(directory):
-    characters = [c for c in string.printable if not c.isspace()]
-    tokens = characters + [f"{c}</w>" for c in characters] + [START_TOKEN, END_TOKEN]
-    vocab_path, merges_path = directory / "vocab.json", directory / "merges.txt"
-    vocab_path.write_text(json.dumps({token: i for i, token in enumerate(tokens)}), encoding="utf-8")
-    merges_path.write_text("#version: 0.2\n", encoding="utf-8")
-    return CLIPTokenizer(
-        str(vocab_path),
-        str(merges_path),
-        model_max_length=77,
-        bos_token=START_TOKEN,
-        eos_token=END_TOKEN,
-        unk_token=END_TOKEN,
-        pad_token=END_TOKEN,
     )

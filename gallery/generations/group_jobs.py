@@ -10,9 +10,6 @@ from django.conf import settings
 
 from . import lifecycle
 
-# Faces per pipeline call. When the engine's batching lands, FTA_MAX_BATCH takes this constant's place.
-GROUP_BATCH = 4
-
 _painter = None
 
 
@@ -38,8 +35,8 @@ class GroupProgress:
         if face != self.face:
             self.face = face
             self.reporter.stop = not lifecycle.progress_face(self.generation_id, face)
-        batches = math.ceil(faces / GROUP_BATCH)
-        batch = math.ceil(face / GROUP_BATCH) - 1
+        batches = math.ceil(faces / settings.FTA_MAX_BATCH)
+        batch = math.ceil(face / settings.FTA_MAX_BATCH) - 1
         self.reporter.on_step(batch * steps + step, batches * steps, latents)
 
 
@@ -56,7 +53,7 @@ def group_runner(engine, generation, photo, params, reporter):
             generation.photo.faces,
             choices,
             params,
-            max_batch=GROUP_BATCH,
+            max_batch=settings.FTA_MAX_BATCH,
             on_progress=progress,
             should_cancel=reporter.should_cancel,
         )

@@ -12,6 +12,7 @@ import socket
 import time
 import traceback
 
+from django.conf import settings
 from django.utils.translation import gettext_noop as _
 from PIL import Image
 from rq import get_current_job
@@ -38,9 +39,9 @@ def get_engine():
     """The process's one engine: loaded on first use and kept for every later job."""
     global _engine
     if _engine is None:
-        from transform.engine import Engine
+        from transform.management.engine_settings import engine_from_settings
 
-        _engine = Engine()
+        _engine = engine_from_settings()
     return _engine
 
 
@@ -93,6 +94,10 @@ def run_claimed(generation_id):
     timings = {
         "queue_wait": round((generation.started_at - (generation.enqueued_at or generation.created_at)).total_seconds(), 3)
     }
+    if settings.FTA_MAX_BATCH > 1 and not generation.is_group:  # a group batches its own faces
+        from .batching import run_with_companions
+
+        return run_with_companions(generation, timings)
     try:
         result = generate(generation, timings)
         return save_result(generation, result, timings)

@@ -31,9 +31,9 @@ def alive_key(worker_name):
     return f"fta:worker-alive:{worker_name}"
 
 
-def mark_alive(connection, worker_name, job_id=""):
-    """Say the worker lives, and which job it runs ("" when idle)."""
-    connection.set(alive_key(worker_name), job_id, ex=settings.FTA_WORKER_HEARTBEAT_TTL)
+def mark_alive(connection, worker_name, job_ids=()):
+    """Say the worker lives, and which jobs it runs: its current job and that job's batch companions."""
+    connection.set(alive_key(worker_name), " ".join(job_ids), ex=settings.FTA_WORKER_HEARTBEAT_TTL)
 
 
 def reconcile(judge_dead_workers=True):
@@ -49,7 +49,7 @@ def reconcile(judge_dead_workers=True):
         current_job = connection.get(alive_key(generation.worker_name))
         if current_job is None and not judge_dead_workers:
             continue
-        if current_job is not None and current_job.decode() == generation.job_id:
+        if current_job is not None and generation.job_id in current_job.decode().split():
             continue
         # Its worker is dead, or alive but done with its job: the job ended without recording how
         # (its database connection broke). Either way nobody will finish this row.

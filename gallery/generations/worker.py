@@ -18,7 +18,7 @@ from rq.worker import SimpleWorker
 
 from gallery.models import Generation
 
-from . import jobs
+from . import batching, jobs
 from .reconcile import mark_alive, reconcile, requeue_or_fail
 from .redis_outage import RidesOutRedisOutages
 
@@ -52,7 +52,7 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
     def announce_job(self, job_id):
         with self._current_job_lock:
             self._current_job_id = job_id
-            mark_alive(self.connection, jobs.WORKER_NAME, job_id)
+            mark_alive(self.connection, jobs.WORKER_NAME, [job_id, *batching.companions_in_hand] if job_id else [])
 
     def _heartbeat(self):
         last_reconcile = None

@@ -42,9 +42,9 @@ class Command(BaseCommand):
             raise CommandError(f"No face {face}: the photo has {len(faces)} face(s).")
 
         # Imported here: loading torch and diffusers takes seconds, not worth paying for --help.
-        from transform.engine import Engine
+        from transform.management.engine_settings import engine_from_settings
 
-        engine = Engine()
+        engine = engine_from_settings()
         self.stdout.write(f"Loading {engine.sd_model} + {engine.controlnet_model} on {engine.device}...")
         self.stdout.write(f"Model load: {engine.load():.2f} s")
         last = [time.perf_counter()]

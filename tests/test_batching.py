@@ -1,0 +1,93 @@
+"""Compatible queued generations are made in one batched call by the worker (in-process RQ worker, real Redis)."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from rq import SimpleWorker
+
+from gallery.generations import jobs
+from gallery.generations.batching import claim, claim_companions
+from gallery.generations.queue import get_queue
+from gallery.models import Generation
+from transform.params import GenerationParams
+
+from .factories import make_uploaded_photo
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def worker_engine(tiny_pipeline_dir, settings):
+    """The worker's engine as the settings describe it: the tiny pipeline on the CPU."""
+    settings.FTA_SD_MODEL = str(tiny_pipeline_dir / "sd")
+    settings.FTA_CONTROLNET_MODEL = str(tiny_pipeline_dir / "controlnet")
+    settings.FTA_DEVICE = "cpu"
+    settings.FTA_MAX_BATCH = 3
+    connection = get_queue().connection
+    connection.flushdb()
+    jobs._engine = None
+    yield jobs.get_engine()
+    jobs._engine = None
+    connection.flushdb()
+
+
+def queue(photo, breeds, **params):
+    params = GenerationParams.from_dict({"width": 256, "height": 256, "steps": 2, "seed": 7, **params})
+    return [Generation.create_and_enqueue(photo, 0, breed, params)[0] for breed in breeds]
+
+
+def work():
+    SimpleWorker([get_queue()], connection=get_queue().connection).work(burst=True)
+
+
+def image(generation):
+    with generation.result.open("rb") as handle:
+        return np.asarray(Image.open(io.BytesIO(handle.read())).convert("RGB")).astype(int)
+
+
+def test_a_lineup_is_made_in_one_batch_with_the_images_each_makes_alone(worker_engine):
+    photo = make_uploaded_photo()
+    lineup = queue(photo, ["pug", "golden-retriever", "shiba-inu"])
+    work()
+    for generation in lineup:
+        generation.refresh_from_db()
+        assert generation.status == "succeeded", generation.traceback
+        assert generation.timings["batch_size"] == 3 and generation.step == generation.steps == 2
+        params = GenerationParams.from_dict(generation.params)
+        with photo.image.open("rb") as handle:
+            alone = worker_engine.generate(Image.open(handle).convert("RGB"), photo.faces[0], params, generation.breed)
+        assert np.abs(image(generation) - np.asarray(alone.image)).max() <= 1
+
+
+def test_only_generations_with_the_same_batch_parameters_share_a_batch(worker_engine):
+    photo = make_uploaded_photo()
+    first, other_size, second = (
+        *queue(photo, ["pug"]),
+        *queue(photo, ["pug"], width=320),
+        *queue(photo, ["beagle"]),
+    )
+    work()
+    sizes = {g.pk: g.timings["batch_size"] for g in Generation.objects.all()}
+    assert sizes == {first.pk: 2, second.pk: 2, other_size.pk: 1}
+    assert set(Generation.objects.values_list("status", flat=True)) == {"succeeded"}
+
+
+def test_a_generation_that_fails_in_a_batch_fails_alone(worker_engine):
+    photo = make_uploaded_photo()
+    good, broken = queue(photo, ["pug", "beagle"])
+    Generation.objects.filter(pk=broken.pk).update(face_index=5)  # the photo has one face
+    work()
+    good.refresh_from_db(), broken.refresh_from_db()
+    assert (good.status, broken.status) == ("succeeded", "failed")
+    assert "IndexError" in broken.traceback
+
+
+def test_claimed_companions_leave_the_queue_and_cannot_be_claimed_twice(worker_engine):
+    first, second, third = queue(make_uploaded_photo(), ["pug", "beagle", "pug"])
+    key = GenerationParams.from_dict(first.params).batch_key()
+    (claimed,) = claim_companions(first, key, limit=1)
+    assert claimed.pk == second.pk and claimed.status == "running"
+    assert get_queue().job_ids == [first.job_id, third.job_id]
+    assert not claim(claimed)

@@ -1,14 +1,10 @@
 """Removing users' files together with their rows, and only once the rows are really gone."""
 
-import shutil
-from pathlib import Path
-
-from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from .models import Generation, Photo, delete_stored, user_media_dir
+from .models import Generation, Photo, delete_stored
 
 FILE_FIELDS = {
     Photo: ("image", "thumbnail"),
@@ -29,8 +25,6 @@ def remove_files(sender, instance, **kwargs):
 
 
 def delete_user(user):
-    """Delete a user, every row of theirs, and their whole media folder."""
-    folder = Path(settings.MEDIA_ROOT) / user_media_dir(user.pk)
+    """Delete a user and every row of theirs; each row's files go with it (remove_files above)."""
     with transaction.atomic():
         user.delete()
-        transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .storage import STORAGE_ERRORS, StorageUnavailable, is_storage_error
+
 
 def delete_stored(field_files):
     """Remove the files behind these FieldFiles from storage; empty fields are skipped."""
@@ -17,13 +19,9 @@ def delete_stored(field_files):
             stored.storage.delete(stored.name)
 
 
-def user_media_dir(user_id):
-    """Every file of a user lives under this folder of MEDIA_ROOT (so deleting a user is one rmtree)."""
-    return f"u/{user_id}"
-
-
 def _random_name(instance, kind, ext):
-    return f"{user_media_dir(instance.owner_id)}/{kind}/{uuid.uuid4().hex}.{ext}"
+    # The key names neither the user nor the photo: a bucket listing or a leaked key tells nothing.
+    return f"{kind}/{uuid.uuid4().hex}.{ext}"
 
 
 def photo_image_path(instance, filename):
@@ -93,8 +91,13 @@ class Photo(models.Model):
                 photo.image.save("photo.jpg", ContentFile(cleaned.jpeg), save=False)
                 photo.thumbnail.save("thumb.webp", ContentFile(make_thumbnail(cleaned.image)), save=False)
                 photo.save()
-        except BaseException:
-            delete_stored((photo.image, photo.thumbnail))
+        except BaseException as exc:
+            try:
+                delete_stored((photo.image, photo.thumbnail))
+            except STORAGE_ERRORS:
+                pass  # best effort: the storage that failed the save may refuse the clean-up too
+            if is_storage_error(exc):
+                raise StorageUnavailable from exc
             raise
         return photo
 

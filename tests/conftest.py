@@ -3,13 +3,27 @@ import tempfile
 import pytest
 from django.core.management import call_command
 
+from . import s3
+
 
 @pytest.fixture(autouse=True)
 def fresh_media_root(settings):
-    """Each test starts with an empty media folder, so "nothing left on disk" means what it says."""
+    """Each test starts with an empty media folder (and, with FTA_STORAGE=s3, an empty bucket), so
+    "nothing left behind" means what it says."""
     with tempfile.TemporaryDirectory(prefix="fta-media-") as folder:
         settings.MEDIA_ROOT = folder
+        if settings.FTA_STORAGE == "s3":
+            s3.ensure_empty(settings.FTA_S3_BUCKET, settings.FTA_S3_ENDPOINT_URL)
         yield folder
+
+
+@pytest.fixture
+def s3_bucket(settings):
+    """A fresh bucket on bin/test's moto server, used by default_storage for this test (any FTA_STORAGE)."""
+    bucket = s3.new_bucket()
+    s3.use_bucket(settings, bucket)
+    yield bucket
+    s3.empty(bucket)
 
 
 @pytest.fixture(scope="session")

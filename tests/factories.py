@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 
 from gallery.models import Generation, Photo
 
@@ -49,3 +50,19 @@ def make_uploaded_photo(username="mina"):
 def make_generation(photo, **fields):
     fields = {"breed": "pug", "steps": 20, "params": {"steps": 20, "seed": 1}, "seed": 1, **fields}
     return Generation.objects.create(owner=photo.owner, photo=photo, **fields)
+
+
+def stored_names():
+    """Every file in the media storage (folder or bucket), read through the storage API."""
+
+    def walk(folder):
+        try:
+            folders, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            return
+        for name in files:
+            yield f"{folder}{name}"
+        for name in folders:
+            yield from walk(f"{folder}{name}/")
+
+    return sorted(walk(""))

@@ -20,6 +20,7 @@ from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
 from gallery.models import Generation, delete_stored
+from gallery.storage import STORAGE_ERRORS, StorageUnavailable, is_storage_error
 from transform.uploads import make_thumbnail
 
 from .preview_store import store_preview
@@ -87,6 +88,8 @@ def run_generation(generation_id):
     try:
         result = generate(generation, timings)
     except Exception as exc:  # noqa: BLE001  every failure must end in a row the owner can read
+        if isinstance(exc, StorageUnavailable):
+            return wait_for_storage(generation, exc)
         return finish_unsuccessfully(generation, exc, timings)
     return save_result(generation, result, timings)
 
@@ -97,8 +100,13 @@ def generate(generation, timings):
     engine = get_engine()
     params = GenerationParams.from_dict(generation.params)
     face = generation.photo.faces[generation.face_index]
-    with generation.photo.image.open("rb") as handle:
-        photo = Image.open(handle).convert("RGB")
+    try:
+        with generation.photo.image.open("rb") as handle:
+            photo = Image.open(handle).convert("RGB")
+    except FileNotFoundError:
+        raise
+    except STORAGE_ERRORS as exc:
+        raise StorageUnavailable from exc
     reporter = ProgressReporter(generation.pk)
     options = {
         "breed_slug": generation.breed,
@@ -146,7 +154,12 @@ def save_result(generation, result, timings):
             finished_at=timezone.now(),
         )
     except Exception as exc:  # noqa: BLE001
-        delete_stored(getattr(generation, field) for field in files)
+        try:
+            delete_stored(getattr(generation, field) for field in files)
+        except STORAGE_ERRORS:
+            log.warning("Could not remove the partial files of %s", generation.pk)
+        if is_storage_error(exc):
+            return wait_for_storage(generation, exc)
         return finish_unsuccessfully(generation, exc, timings)
     log.info("Generation %s succeeded on %s", generation.pk, WORKER_NAME)
     return Generation.Status.SUCCEEDED
@@ -156,6 +169,16 @@ def png_bytes(image):
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=False)
     return buffer.getvalue()
+
+
+def wait_for_storage(generation, exc):
+    """The media storage is out of reach: nothing is the owner's fault, so the generation goes back to
+    the queue's waiting room and the reconcile pass runs it again once this job has ended."""
+    log.warning("Storage unavailable during %s (%s): it waits for the reconcile pass", generation.pk, exc)
+    Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
+        status=Generation.Status.QUEUED, step=0, started_at=None
+    )
+    return Generation.Status.QUEUED
 
 
 def finish_unsuccessfully(generation, exc, timings):

@@ -78,11 +78,12 @@ def s3_env(bucket, endpoint=None):
     }
 
 
-def start_moto(port, log_path):
-    """A second moto server of the test's own, to stop and start (the shared one stays up)."""
+def start_moto(port, log_path, **env):
+    """A moto server of the test's own, to stop and start (bin/test's shared one stays up)."""
     log = open(log_path, "ab")
     return subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, **env},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -132,7 +132,7 @@ class DeleteAccountTests(TestCase):
             response = self.client.post(reverse("account-delete"), {"password": "wrong"})
         self.assertContains(response, "That is not your password.", status_code=400)
         self.assertTrue(User.objects.filter(username="mina").exists())
-        self.assertTrue(all(path.exists() for path in self.files[0]))
+        self.assertEqual(stored_names(), sorted(self.files[0] + self.files[1]))
 
 
 class AccountPageTests(TestCase):

@@ -28,7 +28,7 @@ from .models import Generation
 
 REFUSALS_KEY = "fta:metrics:upload-refusals"
 # Seconds; a tiny CPU job takes well under one, a real GPU one tens.
-DURATION_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+DURATION_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 PHASES = ("queue_wait", "inference", "saving")
 
 

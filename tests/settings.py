@@ -4,7 +4,8 @@ import os
 import tempfile
 
 # Set in the environment so that subprocesses (gunicorn, workers) share the same directory.
-os.environ.setdefault("FTA_MEDIA_ROOT", tempfile.mkdtemp(prefix="fta-test-media-"))
+if not os.environ.get("FTA_MEDIA_ROOT"):
+    os.environ["FTA_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="fta-test-media-")
 # bin/test starts a throwaway Redis; a bare `pytest` keeps off database 0 of the local one.
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 

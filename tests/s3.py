@@ -48,21 +48,31 @@ def ensure_empty(bucket, endpoint=None):
         s3.create_bucket(Bucket=bucket)
 
 
+def s3_settings(bucket, endpoint=None):
+    """The Django settings that put media on a bucket of a moto server."""
+    from django.conf import settings
+
+    endpoint = endpoint or moto_endpoint()
+    return {
+        "FTA_STORAGE": "s3",
+        "FTA_S3_BUCKET": bucket,
+        "FTA_S3_ENDPOINT_URL": endpoint,
+        "FTA_S3_REGION": CREDENTIALS["region_name"],
+        "FTA_S3_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+        "FTA_S3_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+        "STORAGES": {
+            **settings.STORAGES,
+            "default": s3_storage(bucket, endpoint, "us-east-1", "testing", "testing", settings.FTA_S3_URL_SECONDS),
+        },
+    }
+
+
 def use_bucket(settings, bucket, endpoint=None):
     """Point this test's settings (and so default_storage) at a bucket of the moto server."""
     from gallery.storage import probe_client
 
-    endpoint = endpoint or moto_endpoint()
-    settings.FTA_STORAGE = "s3"
-    settings.FTA_S3_BUCKET = bucket
-    settings.FTA_S3_ENDPOINT_URL = endpoint
-    settings.FTA_S3_REGION = CREDENTIALS["region_name"]
-    settings.FTA_S3_ACCESS_KEY_ID = CREDENTIALS["aws_access_key_id"]
-    settings.FTA_S3_SECRET_ACCESS_KEY = CREDENTIALS["aws_secret_access_key"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": s3_storage(bucket, endpoint, "us-east-1", "testing", "testing", settings.FTA_S3_URL_SECONDS),
-    }
+    for name, value in s3_settings(bucket, endpoint).items():
+        setattr(settings, name, value)
     probe_client.cache_clear()
 
 

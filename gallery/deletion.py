@@ -1,10 +1,16 @@
 """Removing users' files together with their rows, and only once the rows are really gone."""
 
+import logging
+
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from .models import Generation, Photo, delete_stored
+from .models import Generation, PendingFileDeletion, Photo
+from .storage import STORAGE_ERRORS
+
+log = logging.getLogger(__name__)
 
 FILE_FIELDS = {
     Photo: ("image", "thumbnail"),
@@ -14,8 +20,31 @@ FILE_FIELDS = {
 
 def delete_files_on_commit(files):
     """Delete stored files after the transaction commits, so a rollback never loses a file."""
-    files = list(files)
-    transaction.on_commit(lambda: delete_stored(files))
+    names = [stored.name for stored in files if stored]
+    transaction.on_commit(lambda: delete_or_remember(names))
+
+
+def delete_or_remember(names):
+    """Delete now; what storage refuses is written down for purge_pending_deletions."""
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except STORAGE_ERRORS as exc:
+            log.warning("Storage refused to delete %s (%s): it will be retried", name, exc)
+            PendingFileDeletion.objects.get_or_create(name=name)
+
+
+def purge_pending_deletions(limit=1000):
+    """Delete the files storage refused earlier; stops at the first refusal. Returns how many went."""
+    purged = 0
+    for pending in PendingFileDeletion.objects.order_by("created_at")[:limit]:
+        try:
+            default_storage.delete(pending.name)
+        except STORAGE_ERRORS:
+            break
+        pending.delete()
+        purged += 1
+    return purged
 
 
 @receiver(post_delete, sender=Photo)

@@ -289,3 +289,14 @@ class ShareLink(models.Model):
 
     def __str__(self):
         return self.token
+
+
+class PendingFileDeletion(models.Model):
+    """A stored file whose row is gone but which storage refused to delete (it was down): the
+    reconcile pass deletes it once storage answers, so nothing a user deleted survives."""
+
+    name = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name

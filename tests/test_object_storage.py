@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from gallery.models import Generation, Photo
+from gallery.models import Generation, PendingFileDeletion, Photo
 
 from . import s3
 from .factories import make_generation, make_user
@@ -158,6 +158,39 @@ def test_with_the_s3_server_stopped_an_upload_answers_503_and_leaves_no_row(clie
     assert response.status_code == 503
     assert "We cannot store photos right now. Please try again in a few minutes." in response.content.decode()
     assert not Photo.objects.exists()
+
+
+def test_files_s3_refused_to_delete_while_down_are_deleted_by_the_reconcile_pass(
+    client, owner, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from gallery.generations.reconcile import reconcile
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    moto = s3.start_moto(port, tmp_path / "moto.log")
+    try:
+        wait_until(lambda: urlopen(f"{endpoint}/moto-api/", timeout=1).status == 200, timeout=30, what="moto")
+        bucket = s3.new_bucket(endpoint)
+        s3.use_bucket(settings, bucket, endpoint)
+        upload(client)
+        photo = Photo.objects.get()
+        stop(moto)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("gallery:photo-delete", args=[photo.pk]))
+        assert response.status_code == 302 and not Photo.objects.exists()
+        pending = sorted(PendingFileDeletion.objects.values_list("name", flat=True))
+        assert pending == sorted([photo.image.name, photo.thumbnail.name])
+        # S3 is back with the objects it held (a restart that kept its data).
+        moto = s3.start_moto(port, tmp_path / "moto.log")
+        wait_until(lambda: urlopen(f"{endpoint}/moto-api/", timeout=1).status == 200, timeout=30, what="moto again")
+        s3.client(endpoint).create_bucket(Bucket=bucket)
+        for name in pending:
+            s3.client(endpoint).put_object(Bucket=bucket, Key=name, Body=b"left behind")
+        reconcile()
+        assert s3.keys(bucket, endpoint) == []
+        assert not PendingFileDeletion.objects.exists()
+    finally:
+        stop(moto)
 
 
 def test_with_the_s3_server_stopped_readyz_names_storage(client, settings, tmp_path):

@@ -25,14 +25,12 @@ from bench.setup import WORK, WORKER_ENV, percentile
 # isort: split
 
 from django.conf import settings  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
 from gallery.generations.queue import get_queue  # noqa: E402
 from gallery.models import Generation  # noqa: E402
 from tests import s3, sample_images  # noqa: E402
-from tests.factories import make_uploaded_photo, stored_names  # noqa: E402
+from tests.factories import make_uploaded_photo, signed_in_session_key, stored_names  # noqa: E402
 from tests.processes import free_port, gunicorn, start_worker, stop, wait_until  # noqa: E402
 from transform.params import GenerationParams  # noqa: E402
 
@@ -48,21 +46,13 @@ lock = threading.Lock()
 
 
 def signed_in_opener(user):
-    session = SessionStore()
-    session.update(
-        {
-            SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-            HASH_SESSION_KEY: user.get_session_auth_hash(),
-        }
-    )
-    session.create()
+    session_key = signed_in_session_key(user)
     jar = http.cookiejar.CookieJar()
     jar.set_cookie(
         http.cookiejar.Cookie(
             0,
             settings.SESSION_COOKIE_NAME,
-            session.session_key,
+            session_key,
             None,
             False,
             "127.0.0.1",

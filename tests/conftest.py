@@ -42,3 +42,27 @@ def tiny_engine(tiny_pipeline_dir):
     engine = Engine(tiny_pipeline_dir / "sd", tiny_pipeline_dir / "controlnet", device="cpu")
     engine.load()
     return engine
+
+
+@pytest.fixture
+def redis_connection():
+    """The test Redis, emptied before and after (only its own database: stale jobs of other tests must not run)."""
+    from gallery.generations.queue import get_queue
+
+    connection = get_queue().connection
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+
+
+@pytest.fixture
+def worker_env(tiny_pipeline_dir):
+    """The environment of a worker subprocess on the tiny pipeline, with quick heartbeats and reconcile passes."""
+    return {
+        "FTA_SD_MODEL": tiny_pipeline_dir / "sd",
+        "FTA_CONTROLNET_MODEL": tiny_pipeline_dir / "controlnet",
+        "FTA_DEVICE": "cpu",
+        "FTA_RECONCILE_INTERVAL": 2,
+        "FTA_WORKER_HEARTBEAT_TTL": 4,
+        "FTA_TORCH_THREADS": 1,  # two workers share two cores
+    }

@@ -66,3 +66,20 @@ def stored_names():
             yield from walk(f"{folder}{name}/")
 
     return sorted(walk(""))
+
+
+def signed_in_session_key(user):
+    """The key of a database session of `user`, as if they had logged in (for real HTTP clients)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+    )
+    session.create()
+    return session.session_key

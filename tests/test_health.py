@@ -12,14 +12,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def redis():
-    connection = get_queue().connection
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
-
-
-@pytest.fixture
 def staff_client(client):
     client.force_login(make_user("ops", is_staff=True))
     return client
@@ -42,7 +34,7 @@ def test_healthz_answers_without_touching_the_database_or_redis(client, settings
     assert (response.status_code, response.content) == (200, b"ok")
 
 
-def test_readyz_is_ok_when_database_redis_and_storage_answer(client, redis):
+def test_readyz_is_ok_when_database_redis_and_storage_answer(client, redis_connection):
     response = client.get(reverse("readyz"))
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "failing": [], "checks": {"database": "ok", "redis": "ok", "storage": "ok"}}
@@ -65,19 +57,19 @@ def test_metrics_are_refused_to_signed_in_users_who_are_not_staff(client):
     assert client.get(reverse("metrics")).status_code == 403
 
 
-def test_metrics_answer_an_allowed_address_without_a_login(client, settings, redis):
+def test_metrics_answer_an_allowed_address_without_a_login(client, settings, redis_connection):
     settings.FTA_METRICS_ALLOWED = ["127.0.0.0/8"]
     response = client.get(reverse("metrics"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain; version=")
 
 
-def test_metrics_show_queue_depth_live_workers_and_jobs_by_final_status(staff_client, redis):
+def test_metrics_show_queue_depth_live_workers_and_jobs_by_final_status(staff_client, redis_connection):
     photo = make_photo(make_user())
     for status in ("succeeded", "succeeded", "failed", "queued"):
         make_generation(photo, status=status)
     get_queue().enqueue("gallery.generations.jobs.run_generation", "x")
-    redis.set("fta:worker-alive:gpu1:42", 1)
+    redis_connection.set("fta:worker-alive:gpu1:42", 1)
     values = samples(staff_client.get(reverse("metrics")))
     assert values[("fta_queue_depth", frozenset())] == 1
     assert values[("fta_workers_live", frozenset())] == 1
@@ -86,7 +78,7 @@ def test_metrics_show_queue_depth_live_workers_and_jobs_by_final_status(staff_cl
     assert values[("fta_jobs_finished", frozenset({("status", "cancelled")}))] == 0
 
 
-def test_metrics_histogram_counts_each_phase_of_finished_jobs(staff_client, redis):
+def test_metrics_histogram_counts_each_phase_of_finished_jobs(staff_client, redis_connection):
     photo = make_photo(make_user())
     for inference in (0.3, 4.0, 50.0):
         make_generation(photo, status="succeeded", timings={"queue_wait": 1.0, "inference": inference, "saving": 0.05})
@@ -99,7 +91,7 @@ def test_metrics_histogram_counts_each_phase_of_finished_jobs(staff_client, redi
     assert values[(bucket, frozenset({("phase", "saving"), ("le", "0.1")}))] == 3
 
 
-def test_metrics_count_upload_refusals_by_reason(staff_client, redis):
+def test_metrics_count_upload_refusals_by_reason(staff_client, redis_connection):
     staff_client.post(reverse("gallery:upload"), {})
     staff_client.post(reverse("gallery:upload"), {})
     values = samples(staff_client.get(reverse("metrics")))

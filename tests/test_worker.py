@@ -26,26 +26,6 @@ FINAL = {"succeeded", "failed", "cancelled"}
 
 
 @pytest.fixture
-def redis_connection():
-    connection = get_queue().connection
-    connection.flushdb()  # only the test Redis database: stale jobs of other tests must not run here
-    yield connection
-    connection.flushdb()
-
-
-@pytest.fixture
-def worker_env(tiny_pipeline_dir):
-    return {
-        "FTA_SD_MODEL": tiny_pipeline_dir / "sd",
-        "FTA_CONTROLNET_MODEL": tiny_pipeline_dir / "controlnet",
-        "FTA_DEVICE": "cpu",
-        "FTA_RECONCILE_INTERVAL": 2,
-        "FTA_WORKER_HEARTBEAT_TTL": 4,
-        "FTA_TORCH_THREADS": 1,  # two workers share two cores in the kill test
-    }
-
-
-@pytest.fixture
 def photo():
     return make_uploaded_photo()
 

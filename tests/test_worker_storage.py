@@ -9,40 +9,17 @@ from urllib.request import Request, urlopen
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.urls import reverse
 
-from gallery.generations.queue import get_queue
 from gallery.models import Generation
 from transform.params import GenerationParams
 
 from . import s3
-from .factories import make_uploaded_photo
+from .factories import make_uploaded_photo, signed_in_session_key
 from .processes import free_port, gunicorn, start_worker, stop, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 FINAL = {"succeeded", "failed", "cancelled"}
-
-
-@pytest.fixture
-def redis_connection():
-    connection = get_queue().connection
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
-
-
-@pytest.fixture
-def worker_env(tiny_pipeline_dir):
-    return {
-        "FTA_SD_MODEL": tiny_pipeline_dir / "sd",
-        "FTA_CONTROLNET_MODEL": tiny_pipeline_dir / "controlnet",
-        "FTA_DEVICE": "cpu",
-        "FTA_RECONCILE_INTERVAL": 2,
-        "FTA_WORKER_HEARTBEAT_TTL": 4,
-        "FTA_TORCH_THREADS": 1,
-    }
 
 
 def own_disk(tmp_path, name):
@@ -60,19 +37,6 @@ def queue_generations(photo, count, steps=2):
 
 def rows(generations):
     return Generation.objects.filter(pk__in=[g.pk for g in generations])
-
-
-def session_cookie(user):
-    session = SessionStore()
-    session.update(
-        {
-            SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-            HASH_SESSION_KEY: user.get_session_auth_hash(),
-        }
-    )
-    session.create()
-    return f"{django_settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
 def test_two_workers_sharing_no_disk_make_every_dog_exactly_once(redis_connection, worker_env, s3_bucket, settings, tmp_path):
@@ -97,7 +61,7 @@ def test_two_workers_sharing_no_disk_make_every_dog_exactly_once(redis_connectio
     first = rows(generations).first()
     with gunicorn(tmp_path / "web.log", workers=1, **shared, **machines["web"][0]) as url:
         request = Request(url + reverse("gallery:generation-result", args=[first.pk]))
-        request.add_header("Cookie", session_cookie(photo.owner))
+        request.add_header("Cookie", f"{django_settings.SESSION_COOKIE_NAME}={signed_in_session_key(photo.owner)}")
         served = urlopen(request, timeout=30).read()
     assert served == s3.client().get_object(Bucket=s3_bucket, Key=first.result.name)["Body"].read()
     for _env, (media, temp) in machines.values():

@@ -1,16 +1,12 @@
 """Removing users' files together with their rows, and only once the rows are really gone."""
 
-import logging
-
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from .models import Generation, PendingFileDeletion, Photo
+from .models import Generation, PendingFileDeletion, Photo, delete_stored
 from .storage import STORAGE_ERRORS
-
-log = logging.getLogger(__name__)
 
 FILE_FIELDS = {
     Photo: ("image", "thumbnail"),
@@ -20,18 +16,8 @@ FILE_FIELDS = {
 
 def delete_files_on_commit(files):
     """Delete stored files after the transaction commits, so a rollback never loses a file."""
-    names = [stored.name for stored in files if stored]
-    transaction.on_commit(lambda: delete_or_remember(names))
-
-
-def delete_or_remember(names):
-    """Delete now; what storage refuses is written down for purge_pending_deletions."""
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except STORAGE_ERRORS as exc:
-            log.warning("Storage refused to delete %s (%s): it will be retried", name, exc)
-            PendingFileDeletion.objects.get_or_create(name=name)
+    files = list(files)
+    transaction.on_commit(lambda: delete_stored(files))
 
 
 def purge_pending_deletions(limit=1000):

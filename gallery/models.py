@@ -1,4 +1,5 @@
 import dataclasses
+import logging
 import secrets
 import uuid
 
@@ -11,12 +12,19 @@ from django.utils.translation import gettext_lazy as _
 
 from .storage import STORAGE_ERRORS, StorageUnavailable, is_storage_error
 
+log = logging.getLogger(__name__)
+
 
 def delete_stored(field_files):
-    """Remove the files behind these FieldFiles from storage; empty fields are skipped."""
+    """Remove the files behind these FieldFiles from storage; empty fields are skipped. A file that
+    storage refuses to delete (it is down) is written down for the reconcile pass to delete later."""
     for stored in field_files:
         if stored:
-            stored.storage.delete(stored.name)
+            try:
+                stored.storage.delete(stored.name)
+            except STORAGE_ERRORS as exc:
+                log.warning("Storage refused to delete %s (%s): the reconcile pass retries", stored.name, exc)
+                PendingFileDeletion.objects.get_or_create(name=stored.name)
 
 
 def _random_name(instance, kind, ext):
@@ -92,10 +100,7 @@ class Photo(models.Model):
                 photo.thumbnail.save("thumb.webp", ContentFile(make_thumbnail(cleaned.image)), save=False)
                 photo.save()
         except BaseException as exc:
-            try:
-                delete_stored((photo.image, photo.thumbnail))
-            except STORAGE_ERRORS:
-                pass  # best effort: the storage that failed the save may refuse the clean-up too
+            delete_stored((photo.image, photo.thumbnail))
             if is_storage_error(exc):
                 raise StorageUnavailable from exc
             raise

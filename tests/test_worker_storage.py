@@ -23,11 +23,18 @@ FINAL = {"succeeded", "failed", "cancelled"}
 
 
 def own_disk(tmp_path, name):
-    """An empty media root and temporary directory for one machine."""
+    """An empty media root, temporary directory and var folder for one machine; the secret key comes
+    from the environment, as in production (the test's own, so its session cookie holds)."""
     media, temp = tmp_path / name / "media", tmp_path / name / "tmp"
     media.mkdir(parents=True)
     temp.mkdir()
-    return {"FTA_MEDIA_ROOT": media, "TMPDIR": temp}, (media, temp)
+    env = {
+        "FTA_MEDIA_ROOT": media,
+        "TMPDIR": temp,
+        "FTA_VAR_DIR": tmp_path / name / "var",
+        "DJANGO_SECRET_KEY": django_settings.SECRET_KEY,
+    }
+    return env, (media, temp)
 
 
 def queue_generations(photo, count, steps=2):

@@ -154,10 +154,7 @@ def save_result(generation, result, timings):
             finished_at=timezone.now(),
         )
     except Exception as exc:  # noqa: BLE001
-        try:
-            delete_stored(getattr(generation, field) for field in files)
-        except STORAGE_ERRORS:
-            log.warning("Could not remove the partial files of %s", generation.pk)
+        delete_stored(getattr(generation, field) for field in files)
         if is_storage_error(exc):
             return wait_for_storage(generation, exc)
         return finish_unsuccessfully(generation, exc, timings)

@@ -193,6 +193,16 @@ def test_files_s3_refused_to_delete_while_down_are_deleted_by_the_reconcile_pass
         stop(moto)
 
 
+def test_with_the_s3_server_stopped_the_data_export_answers_503_with_a_sentence(client, owner, settings, tmp_path):
+    with own_moto(tmp_path) as (endpoint, process):
+        s3.use_bucket(settings, s3.new_bucket(endpoint), endpoint)
+        upload(client)
+        stop(process)
+        response = client.post(reverse("account-export"))
+    assert response.status_code == 503
+    assert response.content.decode() == "Your pictures are out of reach for a moment. Please try again in a minute."
+
+
 def test_with_the_s3_server_stopped_readyz_names_storage(client, settings, tmp_path):
     with own_moto(tmp_path) as (endpoint, process):
         s3.use_bucket(settings, s3.new_bucket(endpoint), endpoint)

@@ -9,13 +9,14 @@ from urllib.request import Request, urlopen
 
 import pytest
 from django.conf import settings as django_settings
+from django.test import Client
 from django.urls import reverse
 
 from gallery.models import Generation
 from transform.params import GenerationParams
 
 from . import s3
-from .factories import make_uploaded_photo, signed_in_session_key
+from .factories import make_uploaded_photo, make_user, signed_in_session_key
 from .processes import free_port, gunicorn, start_worker, stop, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -55,10 +56,16 @@ def test_two_workers_sharing_no_disk_make_every_dog_exactly_once(redis_connectio
         wait_until(lambda: len(redis_connection.keys("fta:worker-alive:*")) == 2, timeout=180, what="workers starting")
         generations = queue_generations(photo, 6)
         wait_until(lambda: set(rows(generations).values_list("status", flat=True)) <= FINAL, timeout=300, what="dogs")
+        # No metrics port on a GPU machine either: RQ's own counters reach /metrics through Redis.
+        metrics = Client()
+        metrics.force_login(make_user("ops", is_staff=True))
+        text = metrics.get(reverse("metrics")).content.decode()
     finally:
         for worker in workers:
             stop(worker)
     assert set(rows(generations).values_list("status", "attempts")) == {("succeeded", 1)}
+    counted = re.findall(r'^fta_worker_jobs_successful_total\{worker="[^"]+"\} (\S+)$', text, re.MULTILINE)
+    assert len(counted) == 2 and sum(float(n) for n in counted) == 6
     logs = "".join((tmp_path / f"{name}.log").read_text() for name in ("gpu1", "gpu2"))
     successes = re.findall(r"Generation (\S+) succeeded", logs)
     assert sorted(successes) == sorted({str(g.pk) for g in generations})

@@ -9,6 +9,7 @@ from io import StringIO
 from urllib.parse import parse_qs, urlsplit
 from urllib.request import urlopen
 
+import boto3
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -236,6 +237,22 @@ def test_doctor_names_an_access_key_the_server_does_not_know(settings, tmp_path)
         probe_client.cache_clear()
         output = doctor_output()
     assert "FAIL media storage: S3 answers InvalidAccessKeyId: check FTA_S3_ACCESS_KEY_ID" in output
+
+
+def test_doctor_names_a_wrong_secret_for_a_known_access_key(settings, tmp_path):
+    from gallery.storage import probe_client
+
+    # The first two requests go unchecked (they make the app's user and its keys), every later one is checked.
+    with own_moto(tmp_path, INITIAL_NO_AUTH_ACTION_COUNT="2") as (endpoint, _):
+        iam = boto3.client("iam", endpoint_url=endpoint, **s3.CREDENTIALS)
+        iam.create_user(UserName="fta")
+        key = iam.create_access_key(UserName="fta")["AccessKey"]
+        s3.use_bucket(settings, "any-bucket", endpoint)
+        settings.FTA_S3_ACCESS_KEY_ID = key["AccessKeyId"]
+        settings.FTA_S3_SECRET_ACCESS_KEY = key["SecretAccessKey"][::-1]
+        probe_client.cache_clear()
+        output = doctor_output()
+    assert "FAIL media storage: S3 answers SignatureDoesNotMatch: check FTA_S3_SECRET_ACCESS_KEY" in output
 
 
 def test_doctor_says_ok_for_a_reachable_bucket(settings, s3_bucket):

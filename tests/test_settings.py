@@ -73,6 +73,11 @@ class StorageSettingsTests(SimpleTestCase):
         self.assertEqual(result.returncode, 1)
         self.assertEqual(result.stderr.strip(), "Facetoanimals: FTA_S3_BUCKET must be set when FTA_STORAGE=s3.")
 
+    def test_apache_sendfile_with_s3_storage_stops_start_up_with_one_line(self):
+        result = manage("check", FTA_STORAGE="s3", FTA_S3_BUCKET="media", FTA_SENDFILE="apache")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("FTA_SENDFILE=apache needs files on local disk", result.stderr)
+
     def test_a_metrics_address_that_is_not_one_stops_start_up_with_one_line(self):
         result = manage("check", FTA_METRICS_ALLOWED="10.0.0.0/8,prometheus.internal")
         self.assertEqual(result.returncode, 1)

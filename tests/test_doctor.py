@@ -19,7 +19,7 @@ def test_every_check_passes_with_the_tiny_pipeline(settings, tiny_pipeline_dir):
     settings.FTA_CONTROLNET_MODEL = str(tiny_pipeline_dir / "controlnet")
     code, out = doctor()
     assert code == 0, out
-    for name in ("database", "redis", "media root", "mediapipe", "SD model", "ControlNet model", "device"):
+    for name in ("database", "redis", "media storage", "mediapipe", "SD model", "ControlNet model", "device"):
         assert f"ok   {name}:" in out
 
 

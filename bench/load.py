@@ -1,11 +1,13 @@
 """Load test: signed-in users browse galleries and poll status while others upload and generate,
-against gunicorn (2 processes) and one worker on the tiny pipeline, for a fixed time.
+against gunicorn (2 processes) and one worker on the tiny pipeline, for a fixed time; with
+--storage local,s3 once on local disk and once on S3 (a moto server on this machine).
 
-Run from the repository root: python -m bench.load [--users 20] [--uploaders 4] [--seconds 60]
+Run from the repository root: python -m bench.load [--users 20] [--uploaders 4] [--seconds 60] [--storage local,s3]
 Traffic goes to 127.0.0.1 only, and every loop stops at the deadline.
 """
 
 import argparse
+import contextlib
 import http.cookiejar
 import random
 import statistics
@@ -23,14 +25,13 @@ from bench.setup import WORK, WORKER_ENV, percentile
 # isort: split
 
 from django.conf import settings  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
 
 from gallery.generations.queue import get_queue  # noqa: E402
 from gallery.models import Generation  # noqa: E402
-from tests import sample_images  # noqa: E402
-from tests.factories import make_uploaded_photo  # noqa: E402
-from tests.processes import gunicorn, start_worker, stop, wait_until  # noqa: E402
+from tests import s3, sample_images  # noqa: E402
+from tests.factories import make_uploaded_photo, signed_in_session_key, stored_names  # noqa: E402
+from tests.processes import free_port, gunicorn, start_worker, stop, wait_until  # noqa: E402
 from transform.params import GenerationParams  # noqa: E402
 
 # What the pages do: progress.js polls once a second; people pause between uploads.
@@ -45,21 +46,13 @@ lock = threading.Lock()
 
 
 def signed_in_opener(user):
-    session = SessionStore()
-    session.update(
-        {
-            SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-            HASH_SESSION_KEY: user.get_session_auth_hash(),
-        }
-    )
-    session.create()
+    session_key = signed_in_session_key(user)
     jar = http.cookiejar.CookieJar()
     jar.set_cookie(
         http.cookiejar.Cookie(
             0,
             settings.SESSION_COOKIE_NAME,
-            session.session_key,
+            session_key,
             None,
             False,
             "127.0.0.1",
@@ -104,12 +97,14 @@ def timed(kind, opener, request):
     return status
 
 
-def browser(url, user, generation_ids, deadline):
-    """Opens the gallery, then watches a generation page, which polls its status once a second."""
-    opener, _ = signed_in_opener(user)
+def browser(url, photo, generation_ids, deadline):
+    """Opens the gallery and a photo's thumbnail (read from storage), then watches a generation page,
+    which polls its status once a second."""
+    opener, _ = signed_in_opener(photo.owner)
     time.sleep(random.uniform(0, POLL_INTERVAL))  # people don't all arrive in the same millisecond
     while time.monotonic() < deadline:
         timed("gallery", opener, url + "/gallery/")
+        timed("image", opener, f"{url}/photos/{photo.pk}/thumb.webp")
         for pk in generation_ids:
             for _ in range(POLLS_PER_PAGE):
                 if time.monotonic() >= deadline:
@@ -144,33 +139,54 @@ def uploader(url, user, deadline, uploaded):
         time.sleep(UPLOAD_THINK_TIME)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--users", type=int, default=20, help="concurrent users in all")
-    parser.add_argument("--uploaders", type=int, default=4, help="how many of them upload")
-    parser.add_argument("--seconds", type=int, default=60)
-    args = parser.parse_args()
+def storage_run(storage):
+    """Settings and subprocess environment for one storage: local disk, or a bucket on a moto server
+    started here (S3 over HTTP on this machine: the round trips, not a network's distance)."""
+    if storage == "local":
+        return contextlib.nullcontext(), {}, None
+    port = free_port()
+    moto = s3.start_moto(port, WORK / "load-moto.log")
+    endpoint = f"http://127.0.0.1:{port}"
+    wait_until(lambda: urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).status == 200, timeout=60, what="moto")
+    bucket = s3.new_bucket(endpoint)
+    return override_settings(**s3.s3_settings(bucket, endpoint)), s3.s3_env(bucket, endpoint), moto
 
+
+def run(storage, args):
+    """One timed run on one storage; returns its table rows and summary."""
+    latencies.clear()
+    errors.clear()
+    in_process, env, moto = storage_run(storage)
+    try:
+        with in_process:
+            return measure(storage, args, env)
+    finally:
+        if moto:
+            stop(moto)
+
+
+def measure(storage, args, env):
     get_queue().connection.flushdb()
     params = GenerationParams.from_dict({"steps": 2, "width": 256, "height": 256})
     people = []
     for i in range(args.users):
-        photo = make_uploaded_photo(f"user{i}")
+        photo = make_uploaded_photo(f"{storage}-user{i}")
         queued = Generation.create_and_enqueue(photo, 0, "pug", params, count=3) if i >= args.uploaders else []
-        people.append((photo.owner, [g.pk for g in queued]))
-    worker = start_worker(WORK / "load-worker.log", FTA_TORCH_THREADS=1, **WORKER_ENV)
+        people.append((photo, [g.pk for g in queued]))
+    worker = start_worker(WORK / f"load-worker-{storage}.log", FTA_TORCH_THREADS=1, **WORKER_ENV, **env)
     uploaded = []
     try:
         wait_until(lambda: get_queue().connection.keys("fta:worker-alive:*"), timeout=300, what="the worker")
-        with gunicorn(WORK / "load-gunicorn.log", workers=2, **WORKER_ENV) as url:
+        with gunicorn(WORK / f"load-gunicorn-{storage}.log", workers=2, **WORKER_ENV, **env) as url:
             global measure_from
             measure_from = time.monotonic() + WARM_UP_SECONDS
             deadline = measure_from + args.seconds
             threads = [
-                threading.Thread(target=uploader, args=(url, user, deadline, uploaded)) for user, _ in people[: args.uploaders]
+                threading.Thread(target=uploader, args=(url, photo.owner, deadline, uploaded))
+                for photo, _ in people[: args.uploaders]
             ]
             threads += [
-                threading.Thread(target=browser, args=(url, user, ids, deadline)) for user, ids in people[args.uploaders :]
+                threading.Thread(target=browser, args=(url, photo, ids, deadline)) for photo, ids in people[args.uploaders :]
             ]
             for thread in threads:
                 thread.start()
@@ -183,25 +199,47 @@ def main():
         stop(worker)
 
     rows = Generation.objects.filter(pk__in=all_ids)
+    table = []
+    for kind in ("gallery", "image", "status", "upload"):
+        values = latencies[kind]
+        if values:
+            table.append(
+                (storage, kind, len(values), errors[kind], statistics.median(values), percentile(values, 95), max(values))
+            )
+    finished = rows.filter(status="succeeded")
+    saving = [g.timings["saving"] * 1000 for g in finished]
+    overhead = [
+        ((g.finished_at - g.started_at).total_seconds() - g.timings["inference"] - g.timings.get("model_load", 0)) * 1000
+        for g in finished
+    ]
+    dogs = sum(1 for name in stored_names() if name.startswith("dogs/") and name.endswith(".png"))
+    summary = (
+        f"{storage}: uploads stored {len(uploaded)}; generations {rows.count()} queued, {finished.count()} succeeded, "
+        f"{dogs} result files; per job: saving p50 {statistics.median(saving):.1f} ms / p95 {percentile(saving, 95):.1f} ms, "
+        f"overhead beyond inference p50 {statistics.median(overhead):.1f} ms / p95 {percentile(overhead, 95):.1f} ms"
+    )
+    return table, summary
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=20, help="concurrent users in all")
+    parser.add_argument("--uploaders", type=int, default=4, help="how many of them upload")
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--storage", default="local", help="comma-separated: local, s3 (one run each, in turn)")
+    args = parser.parse_args()
+
+    results = [run(storage, args) for storage in args.storage.split(",")]
     print(
         f"\nLoad: {args.users} users ({args.uploaders} uploading) for {args.seconds} s after a {WARM_UP_SECONDS} s warm-up, "
         "gunicorn 2 processes x 4 threads, one worker, all on this machine"
     )
-    print(f"{'endpoint':<10}{'requests':>10}{'5xx':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
-    for kind in ("gallery", "status", "upload"):
-        values = latencies[kind]
-        if not values:
-            print(f"{kind:<10}{0:>10}  (nothing measured: run longer)")
-            continue
-        print(
-            f"{kind:<10}{len(values):>10}{errors[kind]:>6}{statistics.median(values):>10.1f}"
-            f"{percentile(values, 95):>10.1f}{max(values):>10.1f}"
-        )
-    print(
-        f"uploads stored: {len(uploaded)}; generations: {rows.count()} queued, "
-        f"{rows.filter(status='succeeded').count()} succeeded, {rows.exclude(status='succeeded').count()} not, "
-        f"{sum(1 for _ in (WORK / 'media').rglob('dogs/*.png'))} result files"
-    )
+    print(f"{'storage':<8}{'endpoint':<10}{'requests':>10}{'5xx':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
+    for table, _ in results:
+        for storage, kind, count, failed, p50, p95, worst in table:
+            print(f"{storage:<8}{kind:<10}{count:>10}{failed:>6}{p50:>10.1f}{p95:>10.1f}{worst:>10.1f}")
+    for _, summary in results:
+        print(summary)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Every setting that differs between machines comes from an environment variable w
 local default; README.md documents each one in its "Configuration" table.
 """
 
+import ipaddress
 import os
 import secrets
 import sys
@@ -34,10 +35,16 @@ def env_int(name, default):
     return int(value) if value not in (None, "") else default
 
 
+def stop_start_up(message):
+    """A one-line reason instead of a traceback: start-up stops here."""
+    sys.stderr.write(f"Facetoanimals: {message}\n")
+    raise SystemExit(1)
+
+
 def env_choice(name, default, choices):
     value = os.environ.get(name) or default
     if value not in choices:
-        raise ImproperlyConfigured(f"{name}={value!r}: must be one of {', '.join(choices)}.")
+        stop_start_up(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
     return value
 
 
@@ -56,12 +63,10 @@ def _secret_key():
     if key:
         return key
     if FTA_ENV == "production":
-        # A one-line reason instead of a traceback: start-up stops here.
-        sys.stderr.write(
-            "Facetoanimals: DJANGO_SECRET_KEY must be set when FTA_ENV=production "
-            "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))').\n"
+        stop_start_up(
+            "DJANGO_SECRET_KEY must be set when FTA_ENV=production "
+            "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
         )
-        raise SystemExit(1)
     path = VAR_DIR / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,14 +181,65 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
 
 # Users' photos and dogs are private: MEDIA_ROOT is never served under a public URL.
 MEDIA_ROOT = Path(os.environ.get("FTA_MEDIA_ROOT", VAR_DIR / "media")).resolve()
 MEDIA_URL = None
+
+# Where photos and dogs are kept: "local" (MEDIA_ROOT) or "s3" (any S3-compatible bucket: AWS S3,
+# Cloudflare R2, MinIO, Ceph RGW), so web and GPU machines need to share no disk.
+FTA_STORAGE = env_choice("FTA_STORAGE", "local", ("local", "s3"))
+FTA_S3_BUCKET = os.environ.get("FTA_S3_BUCKET", "")
+FTA_S3_ENDPOINT_URL = os.environ.get("FTA_S3_ENDPOINT_URL", "") or None
+FTA_S3_REGION = os.environ.get("FTA_S3_REGION", "") or None
+FTA_S3_ACCESS_KEY_ID = os.environ.get("FTA_S3_ACCESS_KEY_ID", "") or None
+FTA_S3_SECRET_ACCESS_KEY = os.environ.get("FTA_S3_SECRET_ACCESS_KEY", "") or None
+# Lifetime of the presigned URLs the app hands to nginx (FTA_SENDFILE=nginx); browsers never see them.
+FTA_S3_URL_SECONDS = env_int("FTA_S3_URL_SECONDS", 60)
+if FTA_STORAGE == "s3" and not FTA_S3_BUCKET:
+    stop_start_up("FTA_S3_BUCKET must be set when FTA_STORAGE=s3.")
+
+
+def s3_storage(bucket, endpoint_url, region, access_key, secret_key, url_seconds):
+    """django-storages' S3 backend on one bucket of any S3-compatible service."""
+    from botocore.config import Config
+
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url,
+            "region_name": region,
+            "access_key": access_key,
+            "secret_key": secret_key,
+            # Private objects (the bucket's own default, never public-read), never overwritten.
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": url_seconds,
+            # Short timeouts and few retries: with the endpoint down an upload answers 503 quickly.
+            "client_config": Config(
+                s3={"addressing_style": "path" if endpoint_url else "auto"},
+                signature_version="s3v4",
+                connect_timeout=2,
+                read_timeout=10,
+                retries={"total_max_attempts": 2, "mode": "standard"},
+            ),
+        },
+    }
+
+
+if FTA_STORAGE == "s3":
+    MEDIA_STORAGE = s3_storage(
+        FTA_S3_BUCKET, FTA_S3_ENDPOINT_URL, FTA_S3_REGION, FTA_S3_ACCESS_KEY_ID, FTA_S3_SECRET_ACCESS_KEY, FTA_S3_URL_SECONDS
+    )
+else:
+    MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+STORAGES = {
+    "default": MEDIA_STORAGE,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 EMAIL_BACKEND = os.environ.get(
     "FTA_EMAIL_BACKEND",
@@ -293,6 +349,16 @@ FILE_UPLOAD_HANDLERS = [
 # "" streams from Django, "nginx" answers X-Accel-Redirect under FTA_SENDFILE_PREFIX, "apache" X-Sendfile.
 FTA_SENDFILE = os.environ.get("FTA_SENDFILE", "")
 FTA_SENDFILE_PREFIX = os.environ.get("FTA_SENDFILE_PREFIX", "/protected-media/")
+if FTA_SENDFILE == "apache" and FTA_STORAGE == "s3":
+    stop_start_up("FTA_SENDFILE=apache needs files on local disk: use nginx or Django streaming with FTA_STORAGE=s3.")
+
+# Who may read /metrics besides staff: addresses or networks (CIDR), comma-separated; empty: staff only.
+FTA_METRICS_ALLOWED = env_list("FTA_METRICS_ALLOWED", "")
+for _network in FTA_METRICS_ALLOWED:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        stop_start_up(f"FTA_METRICS_ALLOWED: {_network!r} is not an address or network.")
 
 # Per-user limits.
 FTA_MAX_ACTIVE_GENERATIONS = env_int("FTA_MAX_ACTIVE_GENERATIONS", 8)

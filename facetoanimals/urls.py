@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
-from gallery import account_views, errors, share_links, showcase, views
+from gallery import account_views, errors, health, metrics, share_links, showcase, views
 from gallery.reviewers import reviewers_only
 
 # django-rq's dashboard, for reviewers only (it lists generation ids). Its API-token routes are left
@@ -16,6 +16,9 @@ rq_urlpatterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/signup/", account_views.signup, name="signup"),
     path("accounts/signup/sent/", account_views.signup_sent, name="signup-sent"),
     path("accounts/signup/<uidb64>/<token>/", account_views.signup_activate, name="signup-activate"),

@@ -1,14 +1,12 @@
 """Removing users' files together with their rows, and only once the rows are really gone."""
 
-import shutil
-from pathlib import Path
-
-from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from .models import Generation, Photo, delete_stored, user_media_dir
+from .models import Generation, PendingFileDeletion, Photo, delete_stored
+from .storage import STORAGE_ERRORS
 
 FILE_FIELDS = {
     Photo: ("image", "thumbnail"),
@@ -20,6 +18,19 @@ def delete_files_on_commit(files):
     """Delete stored files after the transaction commits, so a rollback never loses a file."""
     files = list(files)
     transaction.on_commit(lambda: delete_stored(files))
+
+
+def purge_pending_deletions(limit=1000):
+    """Delete the files storage refused earlier; stops at the first refusal. Returns how many went."""
+    purged = 0
+    for pending in PendingFileDeletion.objects.order_by("created_at")[:limit]:
+        try:
+            default_storage.delete(pending.name)
+        except STORAGE_ERRORS:
+            break
+        pending.delete()
+        purged += 1
+    return purged
 
 
 @receiver(post_delete, sender=Photo)
@@ -37,8 +48,6 @@ def remove_job_and_preview(sender, instance, **kwargs):
 
 
 def delete_user(user):
-    """Delete a user, every row of theirs, and their whole media folder."""
-    folder = Path(settings.MEDIA_ROOT) / user_media_dir(user.pk)
+    """Delete a user and every row of theirs; each row's files go with it (remove_files above)."""
     with transaction.atomic():
         user.delete()
-        transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))

@@ -6,11 +6,26 @@ import zipfile
 
 from django.http import FileResponse
 
+from .media import storage_unavailable_response
 from .models import Generation, Photo
+from .storage import STORAGE_ERRORS
 
 
 def export_user_data(user):
-    """A FileResponse streaming the ZIP from a temporary file (nothing kept on disk afterwards)."""
+    """A FileResponse streaming the ZIP from a temporary file (nothing kept on disk afterwards);
+    503 with a sentence when storage cannot be read, rather than a ZIP missing pictures."""
+    try:
+        archive = build_archive(user)
+    except STORAGE_ERRORS:
+        return storage_unavailable_response()
+    response = FileResponse(
+        archive, as_attachment=True, filename=f"facetoanimals-{user.username}.zip", content_type="application/zip"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def build_archive(user):
     archive = tempfile.TemporaryFile()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:  # images are compressed already
         photos = []
@@ -52,11 +67,7 @@ def export_user_data(user):
         account = {"username": user.username, "email": user.email, "joined": user.date_joined.isoformat()}
         zf.writestr("data.json", json.dumps({"account": account, "photos": photos, "dogs": dogs}, indent=2, ensure_ascii=False))
     archive.seek(0)
-    response = FileResponse(
-        archive, as_attachment=True, filename=f"facetoanimals-{user.username}.zip", content_type="application/zip"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return archive
 
 
 def write_file(zf, name, field_file):

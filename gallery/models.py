@@ -1,4 +1,5 @@
 import dataclasses
+import logging
 import secrets
 import uuid
 
@@ -9,19 +10,34 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .storage import STORAGE_ERRORS, StorageUnavailable, is_storage_error
+
+log = logging.getLogger(__name__)
+
 
 def delete_stored(field_files):
-    """Remove the files behind these FieldFiles from storage; empty fields are skipped."""
+    """Remove the files behind these FieldFiles from storage; empty fields are skipped. A file that
+    storage refuses to delete (it is down) is written down for the reconcile pass to delete later."""
     for stored in field_files:
         if stored:
-            stored.storage.delete(stored.name)
+            delete_or_remember(stored.storage, stored.name)
+
+
+def delete_or_remember(storage, name):
+    """Delete one stored file; when storage refuses (it is down), write it down for the reconcile pass."""
+    try:
+        storage.delete(name)
+    except STORAGE_ERRORS as exc:
+        log.warning("Storage refused to delete %s (%s): the reconcile pass retries", name, exc)
+        PendingFileDeletion.objects.get_or_create(name=name)
 
 
 def save_stored(instance, files):
     """Save {field: (file name, bytes)} into the instance's file fields (not the row): all or none.
 
     Each name is chosen and remembered before its bytes are written, so a write that fails half-way
-    (a full disk) leaves no partial file behind: every file of the set is deleted, and the error raised.
+    (a full disk, storage going down) leaves no partial file behind: every file of the set is deleted
+    (or written down for the reconcile pass when storage refuses), and the error raised.
     """
     written = []  # (storage, name): the name goes in before the bytes go out
     try:
@@ -32,20 +48,16 @@ def save_stored(instance, files):
             stored.name = stored.storage.save(name, ContentFile(data), max_length=stored.field.max_length)
             written.append((stored.storage, stored.name))  # the storage may have picked another name
     except BaseException:
-        for storage, name in written:
-            storage.delete(name)
+        for storage, name in dict.fromkeys(written):
+            delete_or_remember(storage, name)
         for field in files:
             getattr(instance, field).name = None
         raise
 
 
-def user_media_dir(user_id):
-    """Every file of a user lives under this folder of MEDIA_ROOT (so deleting a user is one rmtree)."""
-    return f"u/{user_id}"
-
-
 def _random_name(instance, kind, ext):
-    return f"{user_media_dir(instance.owner_id)}/{kind}/{uuid.uuid4().hex}.{ext}"
+    # The key names neither the user nor the photo: a bucket listing or a leaked key tells nothing.
+    return f"{kind}/{uuid.uuid4().hex}.{ext}"
 
 
 def photo_image_path(instance, filename):
@@ -121,8 +133,10 @@ class Photo(models.Model):
                 photo.image.save("photo.jpg", ContentFile(cleaned.jpeg), save=False)
                 photo.thumbnail.save("thumb.webp", ContentFile(make_thumbnail(cleaned.image)), save=False)
                 photo.save()
-        except BaseException:
+        except BaseException as exc:
             delete_stored((photo.image, photo.thumbnail))
+            if is_storage_error(exc):
+                raise StorageUnavailable from exc
             raise
         return photo
 
@@ -363,3 +377,14 @@ class LimitedAction(models.Model):
             models.Index(fields=["kind", "user", "created_at"]),
             models.Index(fields=["kind", "address", "created_at"]),
         ]
+
+
+class PendingFileDeletion(models.Model):
+    """A stored file whose row is gone but which storage refused to delete (it was down): the
+    reconcile pass deletes it once storage answers, so nothing a user deleted survives."""
+
+    name = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name

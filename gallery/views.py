@@ -18,9 +18,11 @@ from gallery.generations.queue import queue_available
 
 from .forms import CONTROL_MODE_LABELS, GenerateForm, UploadForm, upload_rules_text
 from .media import DOG_CACHE, serve_file
+from .metrics import count_upload_refusal, refusal_reason
 from .models import Generation, Photo
 from .rate_limits import generation_limit_message, record_generations, record_upload, upload_limit_message
 from .reviewers import may_see_others
+from .storage import StorageUnavailable
 
 
 def home(request):
@@ -97,6 +99,7 @@ def upload(request):
     if request.method == "POST":
         limit = upload_limit_message(request.user)
         if limit:
+            count_upload_refusal("rate_limit")
             context["form"] = UploadForm()
             messages.error(request, limit)
             return render(request, "gallery/upload.html", context, status=429)
@@ -105,8 +108,14 @@ def upload(request):
         if form.is_valid():
             landmarks = find_faces(form)
             if landmarks:
-                photo = Photo.create_from_upload(request.user, form.photo, landmarks)
+                try:
+                    photo = Photo.create_from_upload(request.user, form.photo, landmarks)
+                except StorageUnavailable:
+                    count_upload_refusal("storage")
+                    messages.error(request, _("We cannot store photos right now. Please try again in a few minutes."))
+                    return render(request, "gallery/upload.html", {**context, "form": UploadForm()}, status=503)
                 return redirect("gallery:photo", pk=photo.pk)
+        count_upload_refusal(refusal_reason(form))
         status = 413 if form.has_error(NON_FIELD_ERRORS, "too_big") else 400
         return render(request, "gallery/upload.html", {**context, "form": form}, status=status)
     return render(request, "gallery/upload.html", {**context, "form": UploadForm()})

@@ -5,15 +5,28 @@ from django.core.management import call_command
 
 from gallery.generations.queue import get_queue
 
+from . import s3
 from .factories import make_uploaded_photo
 
 
 @pytest.fixture(autouse=True)
 def fresh_media_root(settings):
-    """Each test starts with an empty media folder, so "nothing left on disk" means what it says."""
+    """Each test starts with an empty media folder (and, with FTA_STORAGE=s3, an empty bucket), so
+    "nothing left behind" means what it says."""
     with tempfile.TemporaryDirectory(prefix="fta-media-") as folder:
         settings.MEDIA_ROOT = folder
+        if settings.FTA_STORAGE == "s3":
+            s3.ensure_empty(settings.FTA_S3_BUCKET, settings.FTA_S3_ENDPOINT_URL)
         yield folder
+
+
+@pytest.fixture
+def s3_bucket(settings):
+    """A fresh bucket on bin/test's moto server, used by default_storage for this test (any FTA_STORAGE)."""
+    bucket = s3.new_bucket()
+    s3.use_bucket(settings, bucket)
+    yield bucket
+    s3.empty(bucket)
 
 
 @pytest.fixture(scope="session")
@@ -39,21 +52,23 @@ def tiny_engine(tiny_pipeline_dir):
 
 @pytest.fixture
 def redis_connection():
+    """The test Redis, emptied before and after (only its own database: stale jobs of other tests must not run)."""
     connection = get_queue().connection
-    connection.flushdb()  # only the test Redis database: stale jobs of other tests must not run here
+    connection.flushdb()
     yield connection
     connection.flushdb()
 
 
 @pytest.fixture
 def worker_env(tiny_pipeline_dir):
+    """The environment of a worker subprocess on the tiny pipeline, with quick heartbeats and reconcile passes."""
     return {
         "FTA_SD_MODEL": tiny_pipeline_dir / "sd",
         "FTA_CONTROLNET_MODEL": tiny_pipeline_dir / "controlnet",
         "FTA_DEVICE": "cpu",
         "FTA_RECONCILE_INTERVAL": 2,
         "FTA_WORKER_HEARTBEAT_TTL": 4,
-        "FTA_TORCH_THREADS": 1,  # two workers share two cores in the kill test
+        "FTA_TORCH_THREADS": 1,  # two workers share two cores
     }
 
 

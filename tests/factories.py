@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 
 from gallery.models import Generation, Photo
 
@@ -49,3 +50,36 @@ def make_uploaded_photo(username="mina"):
 def make_generation(photo, **fields):
     fields = {"breed": "pug", "steps": 20, "params": {"steps": 20, "seed": 1}, "seed": 1, **fields}
     return Generation.objects.create(owner=photo.owner, photo=photo, **fields)
+
+
+def stored_names():
+    """Every file in the media storage (folder or bucket), read through the storage API."""
+
+    def walk(folder):
+        try:
+            folders, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            return
+        for name in files:
+            yield f"{folder}{name}"
+        for name in folders:
+            yield from walk(f"{folder}{name}/")
+
+    return sorted(walk(""))
+
+
+def signed_in_session_key(user):
+    """The key of a database session of `user`, as if they had logged in (for real HTTP clients)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+    )
+    session.create()
+    return session.session_key

@@ -11,6 +11,7 @@ import signal
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.db import connection
+from storages.backends.s3 import S3Storage
 
 from gallery.generations.worker import PipelineWorker
 
@@ -26,18 +27,20 @@ class DatabaseDroppingWorker(PipelineWorker):
         return super().work(*args, **kwargs)
 
 
-class FullDiskStorage(FileSystemStorage):
+class RunsOutOfSpace:
     """Writes half of every dog thumbnail, then fails as a full disk does (ENOSPC)."""
 
     def _save(self, name, content):
-        if "/dogs/" in name and name.endswith(".webp"):
-            content = HalfWritten(content.read())
+        if name.startswith("dogs/") and name.endswith(".webp"):
+            data = content.read()
+            super()._save(name, ContentFile(data[: len(data) // 2]))
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return super()._save(name, content)
 
 
-class HalfWritten(ContentFile):
-    def chunks(self, chunk_size=None):
-        self.seek(0)
-        data = self.read()
-        yield data[: len(data) // 2]
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+class FullDiskStorage(RunsOutOfSpace, FileSystemStorage):
+    pass
+
+
+class FullBucketStorage(RunsOutOfSpace, S3Storage):
+    """The same fault with FTA_STORAGE=s3 (a bucket over its quota, as some S3-compatible stores have)."""

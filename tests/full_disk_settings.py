@@ -2,4 +2,5 @@
 
 from tests.settings import *  # noqa: F403
 
-STORAGES = {**STORAGES, "default": {"BACKEND": "tests.faults.FullDiskStorage"}}  # noqa: F405
+FULL = "tests.faults.FullBucketStorage" if FTA_STORAGE == "s3" else "tests.faults.FullDiskStorage"  # noqa: F405
+STORAGES = {**STORAGES, "default": {**STORAGES["default"], "BACKEND": FULL}}  # noqa: F405

@@ -18,6 +18,14 @@ os.environ.setdefault("FTA_MEDIA_ROOT", str(TEST_DIR / "media"))
 # bin/test starts a throwaway Redis; a bare `pytest` keeps off database 0 of the local one.
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
+if os.environ.get("FTA_STORAGE") == "s3":
+    # The whole suite on object storage: bin/test's moto server, one bucket per test run.
+    os.environ.setdefault("FTA_S3_ENDPOINT_URL", os.environ.get("FTA_TEST_S3_ENDPOINT", ""))
+    os.environ.setdefault("FTA_S3_BUCKET", f"fta-test-{os.getpid()}")
+    os.environ.setdefault("FTA_S3_REGION", "us-east-1")
+    os.environ.setdefault("FTA_S3_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("FTA_S3_SECRET_ACCESS_KEY", "testing")
+
 from facetoanimals.settings import *  # noqa: E402,F403
 
 # No collectstatic before tests: plain storage instead of the hashed manifest.

@@ -19,7 +19,7 @@ def test_every_check_passes_with_the_tiny_pipeline(settings, tiny_pipeline_dir):
     settings.FTA_CONTROLNET_MODEL = str(tiny_pipeline_dir / "controlnet")
     code, out = doctor()
     assert code == 0, out
-    names = ("database", "redis", "media root", "mediapipe", "second face detector", "SD model", "ControlNet model")
+    names = ("database", "redis", "media storage", "mediapipe", "second face detector", "SD model", "ControlNet model")
     for name in (*names, "inpainting model", "device"):
         assert f"ok   {name}:" in out
 

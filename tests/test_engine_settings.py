@@ -6,7 +6,7 @@ from tests.test_settings import run_python
 def test_a_misspelt_precision_stops_start_up_naming_the_setting():
     result = run_python("import django; django.setup()", FTA_PRECISION="fp61")
     assert result.returncode != 0
-    assert "FTA_PRECISION='fp61': must be one of auto, fp16, bf16, fp32." in result.stderr
+    assert "FTA_PRECISION must be one of auto, fp16, bf16, fp32, not 'fp61'." in result.stderr
 
 
 def test_settings_become_the_engines_load_options(settings):

@@ -195,12 +195,10 @@ class ParamsFromPngTests(TestCase):
         self.assertEqual(response.json()["ignored"][1]["reason"], "LoRA 모델은 여기서 쓸 수 없어요.")
 
     def test_nothing_is_stored(self):
-        import os
-
-        from django.conf import settings
+        from .factories import stored_names
 
         self.client.post(self.url, {"png": png_upload()})
-        self.assertEqual([files for _, _, files in os.walk(settings.MEDIA_ROOT) if files], [])
+        self.assertEqual(stored_names(), [])
 
     def test_a_file_that_is_not_a_png_is_refused_with_a_sentence(self):
         response = self.client.post(self.url, {"png": SimpleUploadedFile("x.png", b"GIF89a nope")})

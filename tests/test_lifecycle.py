@@ -1,15 +1,13 @@
 """The named transitions of a generation, each one conditional UPDATE that can lose its race on purpose."""
 
-from pathlib import Path
-
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.test import TestCase
+from django.utils import timezone
 
 from gallery.generations import lifecycle
 from gallery.models import Generation
 
-from .factories import make_generation, make_photo, make_user
+from .factories import make_generation, make_photo, make_user, stored_names
 
 
 class TransitionTests(TestCase):
@@ -66,12 +64,23 @@ class TransitionTests(TestCase):
         generation = make_generation(self.photo, status="running")
         lifecycle.cancel(generation)
         generation.result.save("dog.png", ContentFile(b"png"), save=False)
-        path = Path(generation.result.path)
         self.assertFalse(lifecycle.succeed(generation, [generation.result], seed=1, infotext="", timings={}))
-        self.assertFalse(path.exists())
-        self.assertFalse(path.parent.exists(), "the folder it leaves empty goes too")
-        self.assertTrue(Path(settings.MEDIA_ROOT).exists())
+        self.assertNotIn(generation.result.name, stored_names())
         self.assertEqual(self.status(generation), "cancelled")
+
+    def test_a_generation_released_for_a_storage_outage_waits_queued_with_no_job_pushed(self):
+        generation = make_generation(self.photo, status="running", step=5, started_at=timezone.now())
+        with self.captureOnCommitCallbacks() as pushes:
+            self.assertTrue(lifecycle.release_for_retry(generation.pk))
+        self.assertEqual(pushes, [], "the reconcile pass pushes its job once storage may be back")
+        row = Generation.objects.get(pk=generation.pk)
+        self.assertEqual((row.status, row.step, row.started_at), ("queued", 0, None))
+
+    def test_a_generation_its_owner_cancelled_is_not_released_for_retry(self):
+        generation = make_generation(self.photo, status="running")
+        lifecycle.cancel(generation)
+        self.assertFalse(lifecycle.release_for_retry(generation.pk))
+        self.assertEqual(self.status(generation), "running")
 
     def test_a_failure_is_not_recorded_over_a_generation_that_already_ended(self):
         generation = make_generation(self.photo, status="succeeded")

@@ -89,6 +89,28 @@ class TestSettingsTests(SimpleTestCase):
             self.assertFalse(folder.exists(), f"{folder} outlived the process")
 
 
+class StorageSettingsTests(SimpleTestCase):
+    def test_an_unknown_storage_stops_start_up_with_one_line(self):
+        result = manage("check", FTA_STORAGE="s4")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr.strip(), "Facetoanimals: FTA_STORAGE must be one of local, s3, not 's4'.")
+
+    def test_s3_storage_without_a_bucket_stops_start_up_with_one_line(self):
+        result = manage("check", FTA_STORAGE="s3", FTA_S3_BUCKET="")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr.strip(), "Facetoanimals: FTA_S3_BUCKET must be set when FTA_STORAGE=s3.")
+
+    def test_apache_sendfile_with_s3_storage_stops_start_up_with_one_line(self):
+        result = manage("check", FTA_STORAGE="s3", FTA_S3_BUCKET="media", FTA_SENDFILE="apache")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("FTA_SENDFILE=apache needs files on local disk", result.stderr)
+
+    def test_a_metrics_address_that_is_not_one_stops_start_up_with_one_line(self):
+        result = manage("check", FTA_METRICS_ALLOWED="10.0.0.0/8,prometheus.internal")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("FTA_METRICS_ALLOWED: 'prometheus.internal' is not an address or network.", result.stderr)
+
+
 WEB_IMPORTS_PROBE = """
 import sys
 from django.core.wsgi import get_wsgi_application

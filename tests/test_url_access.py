@@ -53,6 +53,9 @@ TABLE = [
     ("admin:gallery_generation_changelist", None, "get", LOGIN, LOGIN, LOGIN, 200),
     ("admin:gallery_generation_review", None, "get", LOGIN, LOGIN, LOGIN, 200),
     ("django_rq:home", None, "get", LOGIN, LOGIN, LOGIN, 200),
+    ("healthz", None, "get", 200, 200, 200, 200),
+    ("readyz", None, "get", 200, 200, 200, 200),
+    ("metrics", None, "get", 403, 403, 403, 200),  # staff, or an address in FTA_METRICS_ALLOWED
 ]
 
 

@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -23,6 +22,7 @@ from gallery.generations.queue import QUEUE_NAME, get_queue
 from gallery.models import Generation
 from transform.params import GenerationParams
 
+from .factories import stored_names
 from .processes import start_worker, stop, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -56,9 +56,11 @@ def test_a_worker_makes_dogs_and_keeps_the_pipeline_between_jobs(photo, redis_co
         generation.refresh_from_db()
         assert generation.status == "succeeded", (generation.error, generation.traceback)
         assert (generation.step, generation.steps, generation.attempts) == (3, 3, 1)
-        assert Path(generation.result.path).read_bytes().startswith(b"\x89PNG")
+        with generation.result.open("rb") as handle:
+            assert handle.read(4) == b"\x89PNG"
         assert generation.thumbnail and generation.control_image and generation.face_crop
-        assert Path(generation.display.path).read_bytes()[8:12] == b"WEBP"  # what the result page shows
+        with generation.display.open("rb") as handle:
+            assert handle.read(12)[8:12] == b"WEBP"  # what the result page shows
         assert "Steps: 3" in generation.infotext and "Seed: " in generation.infotext
         assert {"queue_wait", "model_load", "inference", "saving"} <= set(generation.timings)
     # Preloaded at start, so neither job paid for loading the pipeline.
@@ -117,12 +119,12 @@ def test_nothing_is_lost_when_a_worker_is_killed_and_redis_is_flushed(photo, red
     logs = "".join(p.read_text() for p in tmp_path.glob("worker*.log"))
     successes = re.findall(r"Generation (\S+) succeeded", logs)
     assert len(successes) == len(set(successes)) == rows.filter(status="succeeded").count()
-    dogs = list(Path(settings.MEDIA_ROOT).rglob("dogs/*.png"))
+    dogs = [name for name in stored_names() if name.startswith("dogs/") and name.endswith(".png")]
     assert len(dogs) == rows.filter(status="succeeded").count()
 
 
-def files_under(folder):
-    return sorted(str(path) for path in Path(folder).rglob("*") if path.is_file())
+def made_by_generations():
+    return [name for name in stored_names() if not name.startswith("photos/")]
 
 
 def delete_while_running(what, generation, client):
@@ -138,7 +140,7 @@ def delete_while_running(what, generation, client):
 
 @pytest.mark.parametrize("what", ["generation", "photo", "account"])
 def test_nothing_of_a_generation_deleted_mid_job_remains_once_the_worker_is_done(
-    what, photo, redis_connection, worker_env, tmp_path, settings, client
+    what, photo, redis_connection, worker_env, tmp_path, client
 ):
     (worker,) = workers(tmp_path, 1, worker_env)
     try:
@@ -152,13 +154,12 @@ def test_nothing_of_a_generation_deleted_mid_job_remains_once_the_worker_is_done
         stop(worker)
     assert not Generation.objects.filter(pk=generation.pk).exists()
     assert load_preview(generation.pk) is None
-    made = [name for name in files_under(settings.MEDIA_ROOT) if "/photos/" not in name]
-    assert made == [], "the dog, control image and face crop of a deleted generation stay deleted"
+    assert made_by_generations() == [], "the dog, control image and face crop of a deleted generation stay deleted"
     if what != "generation":
-        assert files_under(settings.MEDIA_ROOT) == []
+        assert stored_names() == []
 
 
-def test_a_generation_deleted_as_it_is_saved_leaves_no_files(photo, settings):
+def test_a_generation_deleted_as_it_is_saved_leaves_no_files(photo):
     """The worker's final write loses the race: what it wrote for the vanished row is deleted at once."""
     from gallery.generations import jobs, lifecycle
 
@@ -169,7 +170,7 @@ def test_a_generation_deleted_as_it_is_saved_leaves_no_files(photo, settings):
     image = Image.new("RGB", (64, 64))
     result = SimpleNamespace(png=b"\x89PNG not really", image=image, control_image=image, face_crop=image, seed=7, infotext="")
     assert jobs.save_result(generation, result, {}) == "lost"
-    assert [name for name in files_under(settings.MEDIA_ROOT) if "/photos/" not in name] == []
+    assert made_by_generations() == []
 
 
 def test_a_failed_generation_is_a_failed_rq_job_with_its_traceback_and_a_readable_row(

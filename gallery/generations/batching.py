@@ -14,10 +14,10 @@ import logging
 import traceback
 
 from django.conf import settings
-from PIL import Image
 from redis.exceptions import RedisError
 
 from gallery.models import Generation
+from gallery.storage import StorageUnavailable
 
 from . import jobs, lifecycle
 from .preview_store import delete_preview
@@ -135,11 +135,9 @@ def generation_item(generation):
     from transform.engine import GenerationItem
     from transform.params import GenerationParams
 
-    with generation.photo.image.open("rb") as handle:
-        photo = Image.open(handle).convert("RGB")
     reporter = jobs.ProgressReporter(generation.pk)
     return GenerationItem(
-        photo=photo,
+        photo=jobs.load_photo(generation),
         face=generation.photo.faces[generation.face_index],
         params=GenerationParams.from_dict(generation.params),
         breed_slug=generation.breed,
@@ -156,6 +154,8 @@ def store_failure(generation, exc, timings):
     if isinstance(exc, GenerationCancelled):
         lifecycle.finish_cancelled(generation.pk, timings)
         return Generation.Status.CANCELLED
+    if isinstance(exc, StorageUnavailable):
+        return jobs.wait_for_storage(generation, exc, timings)
     if not lifecycle.fail(generation.pk, jobs.user_message(exc), "".join(traceback.format_exception(exc)), timings):
         return "deleted"  # deleted under it: nothing to tell anyone
     log.error("Generation %s failed in a batch: %s", generation.pk, exc)

@@ -19,6 +19,7 @@ from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
 from gallery.models import Generation, save_stored
+from gallery.storage import STORAGE_ERRORS, StorageUnavailable, is_storage_error
 from transform.encoding import DISPLAY_SIDE
 from transform.infotext import png_bytes
 from transform.uploads import make_thumbnail
@@ -26,6 +27,7 @@ from transform.uploads import make_thumbnail
 from . import lifecycle
 from .preview_store import delete_preview, store_preview
 
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 # At most this many database writes per second for progress: the status endpoint polls it.
 PROGRESS_WRITES_PER_SECOND = 4
@@ -104,11 +106,33 @@ def run_claimed(generation_id):
     except GenerationCancelled:
         lifecycle.finish_cancelled(generation.pk, timings)
         return Generation.Status.CANCELLED
+    except StorageUnavailable as exc:
+        return wait_for_storage(generation, exc, timings)
     except Exception as exc:
         if not lifecycle.fail(generation.pk, user_message(exc), traceback.format_exc(), timings):
             return "deleted"  # it failed because its photo or account was deleted under it
         log.exception("Generation %s failed", generation.pk)
         raise
+
+
+def wait_for_storage(generation, exc, timings):
+    """Nothing is the owner's fault: the row goes back to queued and the reconcile pass pushes it again."""
+    log.warning("Storage unavailable during %s (%s): it waits for the reconcile pass", generation.pk, exc.__cause__)
+    if not lifecycle.release_for_retry(generation.pk):
+        lifecycle.finish_cancelled(generation.pk, timings)  # its owner asked to cancel meanwhile
+        return Generation.Status.CANCELLED
+    return Generation.Status.QUEUED
+
+
+def load_photo(generation):
+    """The generation's photo as RGB; StorageUnavailable when the storage cannot give it."""
+    try:
+        with generation.photo.image.open("rb") as handle:
+            return Image.open(handle).convert("RGB")
+    except FileNotFoundError:
+        raise
+    except STORAGE_ERRORS as exc:
+        raise StorageUnavailable from exc
 
 
 def generate(generation, timings):
@@ -117,8 +141,7 @@ def generate(generation, timings):
     engine = get_engine()
     params = GenerationParams.from_dict(generation.params)
     face = generation.photo.faces[generation.face_index]
-    with generation.photo.image.open("rb") as handle:
-        photo = Image.open(handle).convert("RGB")
+    photo = load_photo(generation)
     reporter = ProgressReporter(generation.pk)
     options = {
         "breed_slug": generation.breed,
@@ -170,14 +193,21 @@ def save_result(generation, result, timings):
         save_stored(generation, contents)
         timings["saving"] = round(time.perf_counter() - began, 3)
         won = lifecycle.succeed(generation, files, seed=result.seed, infotext=result.infotext, timings=timings)
-    except BaseException:
+    except BaseException as exc:
         lifecycle.discard_files(files)
+        if is_storage_outage(exc):
+            raise StorageUnavailable from exc
         raise
     if not won:
         log.info("Generation %s was deleted or cancelled while saving: its files are removed", generation.pk)
         return "lost"
     log.info("Generation %s succeeded on %s", generation.pk, WORKER_NAME)
     return Generation.Status.SUCCEEDED
+
+
+def is_storage_outage(exc):
+    """Storage down or refusing us: worth waiting for. A full disk is not: waiting would not empty it."""
+    return is_storage_error(exc) and getattr(exc, "errno", None) not in DISK_FULL
 
 
 def user_message(exc):
@@ -188,7 +218,7 @@ def user_message(exc):
         return _("This dog took too long to make, so we stopped it. Retry, perhaps with fewer steps.")
     if isinstance(exc, ModelNotAvailable):
         return _("The dog generator is not set up right now. Please retry later.")
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL:
         return _("Our server ran out of storage space, so this dog could not be saved. That is ours to fix: please retry later.")
     if is_out_of_memory(exc):
         return _("The generator ran out of memory for this size. Retry with a smaller size.")

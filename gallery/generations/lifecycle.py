@@ -4,16 +4,14 @@
       │                 │ ├────fail─────▶ failed ──┐
       │                 │ └──finish_cancelled──▶ cancelled ──┤
       └──cancel─────────┼─────────────────────▶ cancelled    │
-                        └──requeue_lost──▶ queued ◀──retry───┘
+                        ├──requeue_lost──▶ queued ◀──retry───┘
+                        └──release_for_retry──▶ queued (no job: the reconcile pass pushes one)
 
 Each transition is one conditional UPDATE and returns whether it happened (the row count). A
 transition that loses its race (the row was deleted, cancelled, or moved on by someone else) does
 nothing to the row; where it had already written files, it deletes them at once: a deleted
 generation's faces must not survive on disk.
 """
-
-import os
-from pathlib import Path
 
 from django.db import transaction
 from django.db.models import F
@@ -140,6 +138,13 @@ def requeue_lost(generation):
         return bool(again) and queue(generation)
 
 
+def release_for_retry(generation_id):
+    """Storage could not be reached while it ran: back to queued WITHOUT a job, so nothing runs it
+    while storage is still down; the reconcile pass pushes a job for it once its grace has passed.
+    False when the owner asked to cancel meanwhile (or the row is gone)."""
+    return bool(_row(generation_id, Status.RUNNING, cancel_requested=False).update(status=Status.QUEUED, step=0, started_at=None))
+
+
 def fail_lost(generation, error):
     """The job running it ended unrecorded once too often."""
     return bool(
@@ -165,18 +170,6 @@ def forget(generation):
 
 
 def discard_files(files):
-    """Delete files written for a generation that will not keep them, and the folders they leave empty
-    (an account deleted meanwhile must not get its folder back)."""
+    """Delete files written for a generation that will not keep them (their keys name no user, so no
+    folder is left behind)."""
     delete_stored(files)
-    for file in filter(None, files):
-        try:
-            folder = Path(file.storage.path(file.name)).parent
-        except NotImplementedError:  # remote storage has no folders
-            continue
-        root = Path(file.storage.location)
-        while folder != root and root in folder.parents:
-            try:
-                os.rmdir(folder)
-            except OSError:  # not empty (or already gone): the user's other files live there
-                break
-            folder = folder.parent

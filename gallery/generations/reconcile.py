@@ -1,4 +1,5 @@
-"""Finding generations that the queue lost: dead workers, or a Redis that restarted empty.
+"""Finding generations that the queue lost: dead workers, or a Redis that restarted empty; and
+deleting the files that storage refused to delete while it was down.
 
 Workers run this every FTA_RECONCILE_INTERVAL seconds; `manage.py reconcile_generations` runs it on demand.
 """
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_noop as _
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from gallery.deletion import purge_pending_deletions
 from gallery.generations import lifecycle
 from gallery.generations.queue import get_queue
 from gallery.models import Generation
@@ -61,6 +63,7 @@ def reconcile(judge_dead_workers=True):
         if not job_is_waiting(connection, generation.job_id) and lifecycle.queue(generation):
             requeued += 1
             log.warning("Generation %s had no job in Redis: re-queued", generation.pk)
+    purge_pending_deletions()  # files of deleted rows that storage refused while it was down
     return requeued, failed
 
 

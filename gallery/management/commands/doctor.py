@@ -3,7 +3,6 @@
 import importlib.util
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -38,15 +37,13 @@ def check_redis():
     return f"{settings.REDIS_URL}, {len(queue)} job(s) queued"
 
 
-def check_media_root():
-    root = Path(settings.MEDIA_ROOT)
+def check_media_storage():
+    from gallery.storage import StorageMisconfigured, check_storage
+
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=root):
-            pass
-    except OSError as exc:
-        raise CheckFailed(f"cannot write to FTA_MEDIA_ROOT={root} ({exc.strerror}): fix its permissions") from exc
-    return f"{root} is writable"
+        return check_storage()
+    except StorageMisconfigured as exc:
+        raise CheckFailed(str(exc)) from exc
 
 
 def check_mediapipe():
@@ -107,7 +104,7 @@ def check_device():
 CHECKS = [
     ("database", check_database),
     ("redis", check_redis),
-    ("media root", check_media_root),
+    ("media storage", check_media_storage),
     ("mediapipe", check_mediapipe),
     ("second face detector", check_cnn_detector),
     ("SD model", lambda: check_model("FTA_SD_MODEL", "model_index.json")),
@@ -119,7 +116,7 @@ CHECKS = [
 
 
 class Command(BaseCommand):
-    help = "Checks Redis, the database, the media folder, mediapipe, the model weights and the device."
+    help = "Checks Redis, the database, the media storage (folder or S3 bucket), mediapipe, the model weights and the device."
 
     def handle(self, *args, **options):
         failed = 0

@@ -1,0 +1,114 @@
+"""Workers on S3 storage: machines that share no disk, and an S3 endpoint that goes away mid-run.
+
+Real processes (gunicorn, `manage.py rqworker gpu` on the tiny pipeline), a real Redis and moto's
+standalone S3 server over HTTP; they share only the database, Redis and the bucket.
+"""
+
+import re
+from urllib.request import Request, urlopen
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from django.urls import reverse
+
+from gallery.models import Generation
+from transform.params import GenerationParams
+
+from . import s3
+from .factories import make_uploaded_photo, make_user, signed_in_session_key
+from .processes import free_port, gunicorn, start_worker, stop, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+FINAL = {"succeeded", "failed", "cancelled"}
+
+
+def own_disk(tmp_path, name):
+    """An empty media root, temporary directory and var folder for one machine; the secret key comes
+    from the environment, as in production (the test's own, so its session cookie holds)."""
+    media, temp = tmp_path / name / "media", tmp_path / name / "tmp"
+    media.mkdir(parents=True)
+    temp.mkdir()
+    env = {
+        "FTA_MEDIA_ROOT": media,
+        "TMPDIR": temp,
+        "FTA_VAR_DIR": tmp_path / name / "var",
+        "DJANGO_SECRET_KEY": django_settings.SECRET_KEY,
+    }
+    return env, (media, temp)
+
+
+def queue_generations(photo, count, steps=2):
+    params = GenerationParams.from_dict({"width": 256, "height": 256, "steps": steps, "seed": 3})
+    return Generation.create_and_enqueue(photo, 0, "pug", params, count=count)
+
+
+def rows(generations):
+    return Generation.objects.filter(pk__in=[g.pk for g in generations])
+
+
+def test_two_workers_sharing_no_disk_make_every_dog_exactly_once(redis_connection, worker_env, s3_bucket, settings, tmp_path):
+    photo = make_uploaded_photo()
+    shared = s3.s3_env(s3_bucket)
+    machines = {name: own_disk(tmp_path, name) for name in ("web", "gpu1", "gpu2")}
+    workers = [start_worker(tmp_path / f"{name}.log", **worker_env, **shared, **machines[name][0]) for name in ("gpu1", "gpu2")]
+    try:
+        wait_until(lambda: len(redis_connection.keys("fta:worker-alive:*")) == 2, timeout=180, what="workers starting")
+        generations = queue_generations(photo, 6)
+        wait_until(lambda: set(rows(generations).values_list("status", flat=True)) <= FINAL, timeout=300, what="dogs")
+        # No metrics port on a GPU machine either: RQ's own counters reach /metrics through Redis.
+        metrics = Client()
+        metrics.force_login(make_user("ops", is_staff=True))
+        text = metrics.get(reverse("metrics")).content.decode()
+    finally:
+        for worker in workers:
+            stop(worker)
+    assert set(rows(generations).values_list("status", "attempts")) == {("succeeded", 1)}
+    counted = re.findall(r'^fta_worker_jobs_successful_total\{worker="[^"]+"\} (\S+)$', text, re.MULTILINE)
+    assert len(counted) == 2 and sum(float(n) for n in counted) == 6
+    logs = "".join((tmp_path / f"{name}.log").read_text() for name in ("gpu1", "gpu2"))
+    successes = re.findall(r"Generation (\S+) succeeded", logs)
+    assert sorted(successes) == sorted({str(g.pk) for g in generations})
+    dogs = [key for key in s3.keys(s3_bucket) if key.startswith("dogs/") and key.endswith(".png")]
+    assert sorted(dogs) == sorted(rows(generations).values_list("result", flat=True))
+    # The web, with a media root of its own, serves a dog that a worker stored.
+    first = rows(generations).first()
+    with gunicorn(tmp_path / "web.log", workers=1, **shared, **machines["web"][0]) as url:
+        request = Request(url + reverse("gallery:generation-result", args=[first.pk]))
+        request.add_header("Cookie", f"{django_settings.SESSION_COOKIE_NAME}={signed_in_session_key(photo.owner)}")
+        served = urlopen(request, timeout=30).read()
+    assert served == s3.client().get_object(Bucket=s3_bucket, Key=first.result.name)["Body"].read()
+    for _env, (media, temp) in machines.values():
+        assert list(media.iterdir()) == [] and list(temp.iterdir()) == [], "nothing was written to a local disk"
+
+
+def test_a_generation_waits_while_s3_is_down_and_is_made_once_it_is_back(redis_connection, worker_env, settings, tmp_path):
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    moto = s3.start_moto(port, tmp_path / "moto.log")
+    wait_until(lambda: urlopen(f"{endpoint}/moto-api/", timeout=1).status == 200, timeout=30, what="moto starting")
+    bucket = s3.new_bucket(endpoint)
+    s3.use_bucket(settings, bucket, endpoint)
+    photo = make_uploaded_photo()
+    backup = {key: s3.client(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read() for key in s3.keys(bucket, endpoint)}
+    worker = start_worker(tmp_path / "worker.log", **worker_env, **s3.s3_env(bucket, endpoint))
+    try:
+        wait_until(lambda: redis_connection.keys("fta:worker-alive:*"), timeout=180, what="the worker starting")
+        stop(moto)
+        (generation,) = queue_generations(photo, 1)
+        rows_now = Generation.objects.filter(pk=generation.pk)
+        wait_until(lambda: rows_now.filter(attempts__gte=1, status="queued").exists(), timeout=60, what="a try on S3")
+        assert "waits for the reconcile pass" in (tmp_path / "worker.log").read_text()
+        # S3 is back (restored from its backup): the reconcile pass runs the generation again.
+        moto = s3.start_moto(port, tmp_path / "moto.log")
+        wait_until(lambda: urlopen(f"{endpoint}/moto-api/", timeout=1).status == 200, timeout=30, what="moto again")
+        s3.client(endpoint).create_bucket(Bucket=bucket)
+        for key, data in backup.items():
+            s3.client(endpoint).put_object(Bucket=bucket, Key=key, Body=data)
+        wait_until(lambda: rows_now.get().status in FINAL, timeout=120, what="the generation finishing")
+    finally:
+        stop(worker)
+        stop(moto)
+    generation.refresh_from_db()
+    assert generation.status == "succeeded", (generation.error, generation.traceback)
+    assert generation.attempts >= 2

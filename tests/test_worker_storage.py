@@ -51,7 +51,9 @@ def test_two_workers_sharing_no_disk_make_every_dog_exactly_once(redis_connectio
     photo = make_uploaded_photo()
     shared = s3.s3_env(s3_bucket)
     machines = {name: own_disk(tmp_path, name) for name in ("web", "gpu1", "gpu2")}
-    workers = [start_worker(tmp_path / f"{name}.log", **worker_env, **shared, **machines[name][0]) for name in ("gpu1", "gpu2")]
+    # One dog per RQ job (no batching), so RQ's job counters below count dogs.
+    env = {**worker_env, **shared, "FTA_MAX_BATCH": 1}
+    workers = [start_worker(tmp_path / f"{name}.log", **env, **machines[name][0]) for name in ("gpu1", "gpu2")]
     try:
         wait_until(lambda: len(redis_connection.keys("fta:worker-alive:*")) == 2, timeout=180, what="workers starting")
         generations = queue_generations(photo, 6)

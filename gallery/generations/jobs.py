@@ -9,6 +9,7 @@ import errno
 import logging
 import os
 import socket
+import sys
 import time
 import traceback
 
@@ -171,9 +172,9 @@ def generate(generation, timings):
 
 
 def is_out_of_memory(exc):
-    import torch
-
-    return isinstance(exc, torch.cuda.OutOfMemoryError)
+    # Only the worker has torch loaded; where it is not, no error can be torch's.
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(exc, torch.cuda.OutOfMemoryError)
 
 
 def save_result(generation, result, timings):

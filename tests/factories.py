@@ -83,3 +83,11 @@ def signed_in_session_key(user):
     )
     session.create()
     return session.session_key
+
+
+def finished(photo, **fields):
+    generation = make_generation(photo, status="succeeded", step=20, **fields)
+    for field, name in (("result", "dog.png"), ("thumbnail", "dog.webp"), ("face_crop", "face.webp")):
+        getattr(generation, field).save(name, ContentFile(b"image bytes"), save=False)
+    generation.save()
+    return generation

@@ -137,3 +137,8 @@ def wait_until(predicate, timeout, what, interval=0.2):
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not happen within {timeout} s")
         time.sleep(interval)
+
+
+def run_python(code, **env):
+    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "facetoanimals.settings", **env}
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120)

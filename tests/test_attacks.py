@@ -27,9 +27,8 @@ from gallery.models import Generation, Photo
 from transform.uploads import UploadRejected, clean_upload
 
 from . import sample_images as samples
-from .factories import make_photo, make_user
+from .factories import finished, make_photo, make_user
 from .processes import gunicorn
-from .test_review import finished
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,6 +1,6 @@
 """The FTA_* engine settings: parsed strictly, and passed to the engine as arguments in one place."""
 
-from tests.test_settings import run_python
+from tests.processes import run_python
 
 
 def test_a_misspelt_precision_stops_start_up_naming_the_setting():

@@ -14,7 +14,7 @@ from gallery.models import Photo
 
 from . import sample_images as samples
 from .factories import make_user, stored_names
-from .test_uploads import EXPECTED_REFUSALS
+from .upload_refusals import EXPECTED_REFUSALS
 
 WEB_REFUSALS = {
     **EXPECTED_REFUSALS,

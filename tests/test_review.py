@@ -1,5 +1,4 @@
 from django.contrib.admin.models import LogEntry
-from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
@@ -7,15 +6,7 @@ from django.urls import reverse
 
 from gallery.models import Generation
 
-from .factories import make_generation, make_photo, make_user
-
-
-def finished(photo, **fields):
-    generation = make_generation(photo, status="succeeded", step=20, **fields)
-    for field, name in (("result", "dog.png"), ("thumbnail", "dog.webp"), ("face_crop", "face.webp")):
-        getattr(generation, field).save(name, ContentFile(b"image bytes"), save=False)
-    generation.save()
-    return generation
+from .factories import finished, make_generation, make_photo, make_user
 
 
 class AdminAccessTests(TestCase):

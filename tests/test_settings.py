@@ -7,12 +7,9 @@ from pathlib import Path
 
 from django.test import SimpleTestCase
 
+from .processes import run_python
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_python(code, **env):
-    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "facetoanimals.settings", **env}
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120)
 
 
 def manage(*args, **env):

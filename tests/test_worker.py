@@ -18,31 +18,14 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
 from gallery.generations.preview_store import load_preview
-from gallery.generations.queue import QUEUE_NAME, get_queue
+from gallery.generations.queue import QUEUE_NAME
 from gallery.models import Generation
-from transform.params import GenerationParams
 
 from .factories import stored_names
-from .processes import start_worker, stop, wait_until
+from .processes import stop, wait_until
+from .worker_helpers import FINAL, queue_generations, statuses, workers
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-FINAL = {"succeeded", "failed", "cancelled"}
-
-
-def queue_generations(photo, count, steps, size=256):
-    params = GenerationParams.from_dict({"width": size, "height": size, "steps": steps, "seed": 7})
-    return Generation.create_and_enqueue(photo, 0, "pug", params, count=count)
-
-
-def statuses(generations):
-    return dict(Generation.objects.filter(pk__in=[g.pk for g in generations]).values_list("pk", "status"))
-
-
-def workers(tmp_path, count, env, options=()):
-    processes = [start_worker(tmp_path / f"worker{i}.log", options, **env) for i in range(count)]
-    connection = get_queue().connection
-    wait_until(lambda: len(connection.keys("fta:worker-alive:*")) == count, timeout=180, what="workers starting")
-    return processes
 
 
 def test_a_worker_makes_dogs_and_keeps_the_pipeline_between_jobs(photo, redis_connection, worker_env, tmp_path):

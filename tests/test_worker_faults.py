@@ -20,7 +20,7 @@ from gallery.models import Generation
 
 from .factories import stored_names
 from .processes import ROOT, RedisServer, stop, subprocess_env, wait_until
-from .test_worker import FINAL, queue_generations, statuses, workers
+from .worker_helpers import FINAL, queue_generations, statuses, workers
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 # The outage a worker must ride out, job in flight or not.

@@ -40,15 +40,12 @@ def run_with_companions(generation, timings):
     from transform.params import GenerationParams
 
     key = GenerationParams.from_dict(generation.params).batch_key()
-    batch = [generation, *claim_companions(generation, key, settings.FTA_MAX_BATCH - 1)]
-    waits = {generation.pk: timings, **{other.pk: queue_wait(other) for other in batch[1:]}}
-    companions_in_hand[:] = [other.job_id for other in batch[1:]]
-    if companions_in_hand:
-        try:  # at once: the next heartbeat may come after the next reconcile pass
-            mark_alive(get_queue().connection, jobs.WORKER_NAME, [generation.job_id, *companions_in_hand])
-        except RedisError:
-            pass  # the outage also keeps the reconcile pass from judging anyone
+    batch = [generation]
     try:
+        batch += claim_companions(generation, key, settings.FTA_MAX_BATCH - 1)
+        if len(batch) > 1:
+            announce_companions(generation, [other.job_id for other in batch[1:]])
+        waits = {generation.pk: timings, **{other.pk: queue_wait(other) for other in batch[1:]}}
         statuses, failures = make_together(batch, waits)
     finally:
         companions_in_hand.clear()
@@ -71,15 +68,33 @@ def claim_companions(generation, key, limit):
         return []  # no companions today: this generation still runs, alone
     waiting = Generation.objects.filter(status=Generation.Status.QUEUED, job_id__in=job_ids).exclude(pk=generation.pk)
     position = {job_id: index for index, job_id in enumerate(job_ids)}
+    candidates = [
+        other
+        for other in sorted(waiting.select_related("photo"), key=lambda g: position[g.job_id])
+        if not other.is_group and GenerationParams.from_dict(other.params).batch_key() == key
+    ]
+    if not candidates:
+        return []
+    # Named before they are claimed: a reconcile pass must never see one running under this live
+    # worker without its job in the worker's alive key (it would take it for a lost job).
+    announce_companions(generation, [other.job_id for other in candidates])
     claimed = []
-    for other in sorted(waiting.select_related("photo"), key=lambda g: position[g.job_id]):
+    for other in candidates:
         if len(claimed) == limit:
             break
-        if other.is_group or GenerationParams.from_dict(other.params).batch_key() != key or not claim(other):
-            continue
-        remove_job(other.job_id)
-        claimed.append(other)
+        if claim(other):
+            remove_job(other.job_id)
+            claimed.append(other)
     return claimed
+
+
+def announce_companions(generation, job_ids):
+    """The worker's alive key names these jobs beside its own, now and at every heartbeat until the batch ends."""
+    companions_in_hand[:] = job_ids
+    try:
+        mark_alive(get_queue().connection, jobs.WORKER_NAME, [generation.job_id, *job_ids])
+    except RedisError:
+        pass  # the outage also keeps the reconcile pass from judging anyone
 
 
 def claim(generation):

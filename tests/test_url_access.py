@@ -63,7 +63,24 @@ TABLE = [
 ]
 
 
-class UrlAccessTests(TestCase):
+class VisitorMatrix(TestCase):
+    """Asks one URL as one visitor, and checks the answer a row of a table expects."""
+
+    def visit(self, user, method, url, data=None):
+        self.client.logout()
+        if user:
+            self.client.force_login(user)
+        return getattr(self.client, method)(url, data)
+
+    def assert_answer(self, response, want):
+        if want == LOGIN:
+            self.assertEqual(response.status_code, 302)
+            self.assertIn("login", response["Location"])
+        else:
+            self.assertEqual(response.status_code, want)
+
+
+class UrlAccessTests(VisitorMatrix):
     def setUp(self):
         self.owner = make_user("owner")
         self.photo = make_photo(self.owner)
@@ -95,15 +112,7 @@ class UrlAccessTests(TestCase):
                     link = generation.share_links.create()
                     target = {"photo": self.photo, "generation": generation, "link": link, None: None}[arg]
                     url = reverse(name, args=[getattr(target, "token", None) or target.pk] if target else [])
-                    self.client.logout()
-                    if user:
-                        self.client.force_login(user)
-                    response = getattr(self.client, method)(url)
-                    if want == LOGIN:
-                        self.assertEqual(response.status_code, 302)
-                        self.assertIn("login", response["Location"])
-                    else:
-                        self.assertEqual(response.status_code, want)
+                    self.assert_answer(self.visit(user, method, url), want)
 
     def test_the_table_covers_every_named_url_of_the_app(self):
         from django.urls import get_resolver
@@ -173,7 +182,7 @@ PUBLIC_TABLE = {
 POST_DATA = {"create": {"action": "create"}, "share": {"shared": "1"}}
 
 
-class PublicUrlAccessTests(TestCase):
+class PublicUrlAccessTests(VisitorMatrix):
     """The matrix of what may leave the app: every public URL × every object × every visitor."""
 
     def setUp(self):
@@ -214,18 +223,12 @@ class PublicUrlAccessTests(TestCase):
                             url = reverse(name, args=[link.token])
                         else:
                             url = reverse(name, args=[link.pk if name.startswith("admin:") else dog.pk])
-                        self.client.logout()
-                        if user:
-                            self.client.force_login(user)
-                        response = getattr(self.client, method)(url, POST_DATA.get(data))
+                        response = self.visit(user, method, url, POST_DATA.get(data))
                         if want in (LISTED, ABSENT):
                             listed = dog in response.context["page"].object_list
                             self.assertEqual(LISTED if listed else ABSENT, want)
-                        elif want == LOGIN:
-                            self.assertEqual(response.status_code, 302)
-                            self.assertIn("login", response["Location"])
                         else:
-                            self.assertEqual(response.status_code, want)
+                            self.assert_answer(response, want)
 
     def test_every_public_url_has_a_row_for_every_object(self):
         for key, rows in PUBLIC_TABLE.items():

@@ -181,7 +181,7 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
         search = page.get_by_label("견종 검색")
         for query, found, hidden in (
             ("웰시 코기", "웰시코기", "퍼그"),
-            ("셸티", "셔틀랜드 쉽독", "웰시코기"),
+            ("셸티", "셰틀랜드 쉽독", "웰시코기"),
             ("corgi", "웰시코기", "퍼그"),
         ):
             search.fill(query)

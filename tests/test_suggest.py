@@ -19,6 +19,7 @@ from transform.face_frame import FaceFrame
 from transform.hair import HAIR_PALETTE, hair_shades
 from transform.suggest import (
     axis_values,
+    breed_scores,
     breed_terms,
     coat_for_hair,
     hair_shades_of,
@@ -271,6 +272,15 @@ def test_every_term_strength_stays_between_zero_and_one(features):
     values = axis_values(features)
     for breed in all_breeds():
         assert all(0 <= strength <= 1 for _, strength, _ in breed_terms(breed.slug, values, {"brown": 1.0}).values())
+
+
+def test_each_score_is_the_weighted_mean_of_the_breeds_terms(features):
+    values, shades = axis_values(features), hair_shades_of(features)
+    scores = breed_scores(values, shades)
+    assert set(scores) == {breed.slug for breed in all_breeds()}
+    for slug, score in scores.items():
+        terms = breed_terms(slug, values, shades).values()
+        assert score == pytest.approx(sum(w * s for w, s, _ in terms) / sum(w for w, _, _ in terms), abs=5e-5)
 
 
 def test_tied_with_next_is_set_exactly_where_the_next_score_is_within_the_margin(features):

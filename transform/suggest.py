@@ -50,23 +50,21 @@ def suggest_breeds(features, top=5, views=()):
     the spread of the gap between the two over those views: a small face's views disagree more."""
     table = scoring_table()
     shades = hair_shades_of(features)
-    ranked = []
-    for breed in all_breeds():
-        terms = breed_terms(breed.slug, axis_values(features), shades)
-        ranked.append({"slug": breed.slug, "score": _score(terms), "terms": terms})
-    ranked.sort(key=lambda entry: (-entry["score"], entry["slug"]))
-    by_view = [
-        {breed.slug: _score(breed_terms(breed.slug, axis_values({**features, **view}), shades)) for breed in all_breeds()}
-        for view in views
-    ]
-    for position, entry in enumerate(ranked):
+    values = axis_values(features)
+    scores = breed_scores(values, shades)
+    ranked = [{"slug": slug, "score": score} for slug, score in sorted(scores.items(), key=lambda item: (-item[1], item[0]))]
+    by_view = [breed_scores(axis_values({**features, **view}), shades) for view in views]
+    for position, entry in enumerate(ranked[:top]):
         following = ranked[position + 1] if position + 1 < len(ranked) else None
         # The last breed is explained against the one above it.
-        entry["deciding"] = _deciding_reasons(table, entry["terms"], (following or ranked[position - 1])["terms"])
+        rival = (following or ranked[position - 1])["slug"]
+        entry["deciding"] = _deciding_reasons(
+            table, breed_terms(entry["slug"], values, shades), breed_terms(rival, values, shades)
+        )
         if following is None:
             entry["tied_with_next"] = False
             continue
-        gaps = [scores[entry["slug"]] - scores[following["slug"]] for scores in by_view]
+        gaps = [view_scores[entry["slug"]] - view_scores[following["slug"]] for view_scores in by_view]
         margin = max(table["tie_margin"], table["view_tie_spreads"] * float(np.std(gaps)) if gaps else 0)
         entry["tied_with_next"] = round(entry["score"] - following["score"], 4) <= margin
     shown = ranked[:top]
@@ -78,8 +76,36 @@ def suggest_breeds(features, top=5, views=()):
     return [{key: entry[key] for key in ("slug", "score", "reasons", "deciding", "tied_with_next")} for entry in shown]
 
 
-def _score(terms):
-    return round(sum(weight * strength for weight, strength, _ in terms.values()) / sum(w for w, _, _ in terms.values()), 4)
+def breed_scores(values, hair_shades):
+    """{slug: score} of every breed for a face's axis_values() and hair shades: the weighted mean of
+    its breed_terms()' strengths, for all breeds at once (an upload ranks each FaceMesh view too)."""
+    table = scoring_table()
+    slugs, axes, _, weights = _breed_table()
+    totals = _axis_strengths(values) @ weights
+    weight = weights.sum()
+    if hair_shades:
+        totals = totals + table["weights"]["coat"] * np.array([_coat_term(slug, hair_shades) for slug in slugs])
+        weight += table["weights"]["coat"]
+    return {slug: round(float(total / weight), 4) for slug, total in zip(slugs, totals)}
+
+
+@lru_cache(maxsize=1)
+def _breed_table():
+    """(slugs in catalogue order, axes in table order, the breeds x axes targets, the axes' weights)."""
+    table = scoring_table()
+    slugs, axes = [breed.slug for breed in all_breeds()], list(table["axes"])
+    targets = np.array([[table["breeds"][slug][axis] for axis in axes] for slug in slugs])
+    return slugs, axes, targets, np.array([table["weights"][axis] for axis in axes])
+
+
+def _axis_strengths(values):
+    """The breeds x axes term strengths: exp(-(value - target)^2 / (2 closeness^2)), the value held within reach."""
+    # Targets run from -1 to +1; a face beyond `reach` (a very long face) counts as at reach, so it
+    # suits the extreme breeds best instead of suiting none.
+    table = scoring_table()
+    _, axes, targets, _ = _breed_table()
+    face = np.clip([values[axis] for axis in axes], -table["reach"], table["reach"])
+    return np.exp(-((face - targets) ** 2) / (2 * table["closeness"] ** 2))
 
 
 def hair_shades_of(features):
@@ -111,24 +137,24 @@ def feature_scores(features):
 
 def breed_terms(slug, values, hair_shades):
     """{term: (weight, strength 0..1, reason code or None)} of one breed for a face's axis_values()
-    and hair shades ({colour: share}, hair_shades_of()); the score is the weighted mean of the strengths."""
-    # Targets run from -1 to +1; a face beyond `reach` (a very long face) counts as at reach, so it
-    # suits the extreme breeds best instead of suiting none.
+    and hair shades ({colour: share}, hair_shades_of()); breed_scores() is the weighted mean of the strengths."""
     table = scoring_table()
-    closeness, reach = table["closeness"], table["reach"]
+    slugs, axes, _, weights = _breed_table()
+    strengths = _axis_strengths(values)[slugs.index(slug)]
     terms = {
-        axis: (
-            table["weights"][axis],
-            float(np.exp(-((np.clip(values[axis], -reach, reach) - target) ** 2) / (2 * closeness**2))),
-            _axis_reason(table["axes"][axis], values[axis]),
-        )
-        for axis, target in table["breeds"][slug].items()
+        axis: (float(weight), float(strength), _axis_reason(table["axes"][axis], values[axis]))
+        for axis, weight, strength in zip(axes, weights, strengths)
     }
     if hair_shades:
-        coats = get_breed(slug).coats
-        strength = sum(share * _coat_strength(coats, colour) for colour, share in hair_shades.items())
-        terms["coat"] = (table["weights"]["coat"], float(strength), f"{max(hair_shades, key=hair_shades.get)}_hair")
+        likest = max(hair_shades, key=hair_shades.get)
+        terms["coat"] = (table["weights"]["coat"], _coat_term(slug, hair_shades), f"{likest}_hair")
     return terms
+
+
+def _coat_term(slug, hair_shades):
+    """The coat term's strength: each shade's _coat_strength, weighted by its share."""
+    coats = get_breed(slug).coats
+    return float(sum(share * _coat_strength(coats, colour) for colour, share in hair_shades.items()))
 
 
 def face_traits(features):
@@ -219,6 +245,7 @@ def reasons_text(reason_code, lang="en", coat=None):
     return words
 
 
+@lru_cache(maxsize=512)
 def _coat_strength(coats, hair_colour):
     """1 where the breed's typical coat suits the hair colour, other_coat where another of its coats does, else 0."""
     suits = [hair_colour in scoring_table()["coat_hair"][coat] for coat in coats]

@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -56,10 +56,13 @@ def upload_refusal_message(refusal):
 
 
 def file_size(size):
-    """A size limit in bytes as people read it: "20 MB", "12.5 MB", "512 KB" (Korean: "20MB", no space)."""
-    megabytes = size / 2**20
-    if megabytes < 1:
+    """A size limit in bytes as people read it: "20 MB", "12.5 MB", "512 KB", "100 bytes" (Korean
+    writes units without a space: "20MB")."""
+    if size < 2**10:
+        return ngettext("%(number)s byte", "%(number)s bytes", size) % {"number": size}
+    if size < 2**20:
         return gettext("%(number)s KB") % {"number": f"{size / 2**10:.0f}"}
+    megabytes = size / 2**20
     number = f"{megabytes:.0f}" if round(megabytes, 1) == round(megabytes) else f"{megabytes:.1f}"
     return gettext("%(number)s MB") % {"number": number}
 

@@ -202,10 +202,7 @@ def print_matrix(found, small):
 
 
 def main():
-    import json
-
     found = new_face_matrix()
-    (CACHE / "last_matrix.json").write_text(json.dumps(found, indent=1))
     print_matrix(found, small=False)
     print_matrix(found, small=True)
 

@@ -56,15 +56,13 @@ def upload_refusal_message(refusal):
 
 
 def file_size(size):
-    """A size limit in bytes as people read it: "20 MB", "12.5 MB", "512 KB", "100 bytes" (Korean
+    """A size limit in bytes as people read it: "20 MB", "12.5 MB", "97.7 KB", "100 bytes" (Korean
     writes units without a space: "20MB")."""
     if size < 2**10:
         return ngettext("%(number)s byte", "%(number)s bytes", size) % {"number": size}
-    if size < 2**20:
-        return gettext("%(number)s KB") % {"number": f"{size / 2**10:.0f}"}
-    megabytes = size / 2**20
-    number = f"{megabytes:.0f}" if round(megabytes, 1) == round(megabytes) else f"{megabytes:.1f}"
-    return gettext("%(number)s MB") % {"number": number}
+    amount, unit = (size / 2**10, gettext("%(number)s KB")) if size < 2**20 else (size / 2**20, gettext("%(number)s MB"))
+    # One decimal, dropped where it is 0: 20 MB, not 20.0 MB.
+    return unit % {"number": f"{amount:.1f}".removesuffix(".0")}
 
 
 class UploadForm(forms.Form):

@@ -119,7 +119,7 @@ class UploadTests(TestCase):
         CountingUploadHandler.received = 0
         with self.settings(FILE_UPLOAD_HANDLERS=handlers):
             response = self.upload(samples.portrait_jpeg() + bytes(200_000))
-        self.assertContains(response, "larger than 97.7\xa0KB", status_code=413)
+        self.assertContains(response, "larger than 97.7 KB", status_code=413)
         self.assertEqual(CountingUploadHandler.received, 0)
         self.assertFalse(Photo.objects.exists())
 

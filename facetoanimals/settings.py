@@ -174,6 +174,7 @@ LOGOUT_REDIRECT_URL = "home"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["facetoanimals.formats"]
 TIME_ZONE = os.environ.get("FTA_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

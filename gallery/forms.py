@@ -2,13 +2,12 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
-from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 
 class SignupForm(UserCreationForm):
-    email = forms.EmailField(label=_("Email"), help_text=_("Only used to reset your password."))
+    email = forms.EmailField(label=_("Email"), help_text=_("Only used to confirm your sign-up and to reset your password."))
 
     class Meta(UserCreationForm.Meta):
         model = User
@@ -53,7 +52,17 @@ def upload_refusal_message(refusal):
     if refusal.limit is None:
         return message
     limit = refusal.limit
-    return message % {"size": filesizeformat(limit), "megapixels": round(limit / 1e6), "pixels": limit}
+    return message % {"size": file_size(limit), "megapixels": round(limit / 1e6), "pixels": limit}
+
+
+def file_size(size):
+    """A size limit in bytes as people read it: "20 MB", "12.5 MB", "97.7 KB", "100 bytes" (Korean
+    writes units without a space: "20MB")."""
+    if size < 2**10:
+        return ngettext("%(number)s byte", "%(number)s bytes", size) % {"number": size}
+    amount, unit = (size / 2**10, gettext("%(number)s KB")) if size < 2**20 else (size / 2**20, gettext("%(number)s MB"))
+    # One decimal, dropped where it is 0: 20 MB, not 20.0 MB.
+    return unit % {"number": f"{amount:.1f}".removesuffix(".0")}
 
 
 class UploadForm(forms.Form):
@@ -89,7 +98,7 @@ class UploadForm(forms.Form):
 
 def upload_rules_text():
     return _("JPEG, PNG, WebP or HEIC (iPhone), up to %(size)s and %(mp)d megapixels, at least %(min)d pixels on each side.") % {
-        "size": filesizeformat(settings.FTA_UPLOAD_MAX_BYTES),
+        "size": file_size(settings.FTA_UPLOAD_MAX_BYTES),
         "mp": settings.FTA_UPLOAD_MAX_PIXELS // 1_000_000,
         "min": settings.FTA_UPLOAD_MIN_SIDE,
     }

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_POST
 from transform import reuse
 from transform.infotext import NotAPng, read_png_parameters
 
-from .forms import GenerateForm
+from .forms import GenerateForm, file_size
 from .models import Photo
 from .views import is_uuid, owned, photo_faces
 
@@ -68,7 +67,7 @@ def read_upload(request):
     limit = settings.FTA_PARAMS_PNG_MAX_BYTES
     upload = request.FILES.get("png")
     if getattr(request, "upload_too_large", False) or (upload and upload.size > limit):
-        raise Refused(_("This PNG is larger than %(size)s.") % {"size": filesizeformat(limit)}, 413)
+        raise Refused(_("This PNG is larger than %(size)s.") % {"size": file_size(limit)}, 413)
     if upload is None:
         raise Refused(_("Please choose a PNG file."))
     try:

@@ -1,6 +1,7 @@
 import uuid
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -160,23 +161,30 @@ def is_uuid(value):
 
 
 def suggestions_for_display(face):
-    """The face's suggested breeds with names and reasons in the active language."""
+    """The face's suggested breeds with names and reasons in the active language: a hair reason
+    names the coat it matches ("dark hair → black coat"); `deciding` says what tips a tie."""
     from transform.breeds import get_breed, is_breed
     from transform.suggest import reasons_text
 
     language = get_language() or "en"
-    return [
-        {
-            "slug": s["slug"],
-            "name": get_breed(s["slug"]).name,
-            "score": s["score"],
-            "reasons": [reasons_text(code, language) for code in s["reasons"]],
-            # Photos analysed before ties were marked have no flag: no tie.
-            "tied_with_next": s.get("tied_with_next", False),
-        }
-        for s in face.get("suggested_breeds", [])
-        if is_breed(s["slug"])
-    ]
+    shown = []
+    for s in face.get("suggested_breeds", []):
+        if not is_breed(s["slug"]):
+            continue
+        breed = get_breed(s["slug"])
+        coat = s.get("coat") or breed.coats[0]
+        shown.append(
+            {
+                "slug": s["slug"],
+                "name": breed.name,
+                "score": s["score"],
+                "reasons": [reasons_text(code, language, coat=coat) for code in s["reasons"]],
+                "deciding": [reasons_text(code, language) for code in s.get("deciding", [])],
+                # Photos analysed before ties were marked have no flag: no tie.
+                "tied_with_next": s.get("tied_with_next", False),
+            }
+        )
+    return shown
 
 
 def photo_faces(photo):
@@ -280,11 +288,11 @@ def generation_context(generation):
         "inference": _("Drawing"),
         "saving": _("Saving"),
     }
+    position = generation.queue_position()
     return {
         "generation": generation,
         "breed": get_breed(generation.breed) if is_breed(generation.breed) else None,
-        "queue_text": queue_text(generation.queue_position()),
-        "step_text": step_text(generation),
+        "step_text": step_text(generation, position),
         "parameters": parameter_rows(generation),
         # What the owner is told about sharing, as gallery.publication decides it.
         "share_link": generation.share_links.filter(disabled=False).first(),
@@ -310,6 +318,9 @@ def parameter_rows(generation):
         values["prompt_template"] = values["prompt_template"].replace("{breed}", breed_words)
     if "control_mode" in values:
         values["control_mode"] = CONTROL_MODE_LABELS.get(values["control_mode"], values["control_mode"])
+    if values.get("mode", "txt2img") != "img2img":
+        # Only img2img repaints the photo: a txt2img dog never used a strength.
+        values.pop("strength", None)
     if generation.is_group:
         made = [
             (face["index"] + 1, get_breed(face["breed"]).name if is_breed(face["breed"]) else face["breed"])
@@ -329,11 +340,21 @@ def queue_text(position):
     return _("Waiting in the queue: number %(n)s.") % {"n": position} if position else ""
 
 
-def step_text(generation):
+def step_text(generation, position=None):
+    """The one live line under the progress bar (static/js/progress.js has it read out): the place in
+    the queue while the dog waits (`position`: generation.queue_position()), then the step; for a
+    group photo also the face being made, or the faces when a batch makes several at once."""
+    if generation.status == Generation.Status.QUEUED:
+        return queue_text(position) or _("Waiting to start.")
     steps = _("Step %(step)s of %(steps)s") % {"step": generation.step, "steps": generation.steps}
     if not generation.is_group or not generation.face:
         return steps
-    face = _("Face %(face)s of %(faces)s") % {"face": generation.face, "faces": generation.faces}
+    # The worker reports the last face of the batch running; a batch holds up to FTA_MAX_BATCH faces.
+    first = (generation.face - 1) // settings.FTA_MAX_BATCH * settings.FTA_MAX_BATCH + 1
+    if first == generation.face:
+        face = _("Face %(face)s of %(faces)s") % {"face": generation.face, "faces": generation.faces}
+    else:
+        face = _("Faces %(first)s–%(last)s of %(faces)s") % {"first": first, "last": generation.face, "faces": generation.faces}
     return f"{face} · {steps}"
 
 
@@ -345,6 +366,7 @@ STATUS_FIELDS = ("status", "step", "steps", "breed", "error", "enqueued_at", "fa
 def generation_status(request, pk):
     """Polled every second by many users: one query, no image work."""
     generation = get_object_or_404(publication.own(request.user, Generation).only(*STATUS_FIELDS), pk=pk)
+    position = generation.queue_position()
     return JsonResponse(
         {
             "status": generation.status,
@@ -355,8 +377,8 @@ def generation_status(request, pk):
             "error": _(generation.error) if generation.error else None,
             # For the page's live badge and queue line (static/js/progress.js), in the page's language.
             "label": generation.get_status_display(),
-            "step_text": step_text(generation),
-            "queue_text": queue_text(generation.queue_position()),
+            "step_text": step_text(generation, position),
+            "queue_text": queue_text(position),
             # A group photo: the face being made and how many (a single dog: 0 of 1 while queued, then 1).
             "face": generation.face,
             "faces": generation.faces,

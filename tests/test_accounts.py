@@ -13,6 +13,9 @@ from .factories import stored_names
 
 
 class SignupTests(TestCase):
+    def test_the_email_field_says_it_is_used_to_confirm_the_sign_up_too(self):
+        self.assertContains(self.client.get(reverse("signup")), "Only used to confirm your sign-up and to reset your password.")
+
     def test_a_newcomer_signs_up_follows_the_mailed_link_and_lands_on_an_empty_gallery(self):
         response = self.client.post(
             reverse("signup"),

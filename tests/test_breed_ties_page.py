@@ -54,3 +54,13 @@ class TiedSuggestionPageTests(TestCase):
             del entry["tied_with_next"]
         self.photo.save()
         self.assertContains(self.page(), "You look like a Beagle<")
+
+    def test_a_tie_says_which_of_your_features_tip_it(self):
+        self.face["suggested_breeds"][0]["deciding"] = ["droopy_eyes", "round_eyes"]
+        self.photo.save()
+        self.assertContains(self.page(), "It is close: your droopy eyes, big round eyes tip it towards the Beagle.")
+
+    def test_a_hair_reason_names_the_coat_the_dog_gets(self):
+        self.face["suggested_breeds"][0].update(slug="pug", reasons=["black_hair", "round_face"], coat="black")
+        self.photo.save()
+        self.assertContains(self.page(), "Because of your dark hair → black coat, round face.")

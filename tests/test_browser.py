@@ -1,7 +1,8 @@
 """A newcomer's whole path in a real browser: Debian's Chromium driven by Playwright, against gunicorn
 and a real worker on the tiny pipeline, then every page again in Korean. Each page, in both languages
-at 1280 and 390 px, is checked with axe-core (WCAG 2.1 A/AA, tests/vendor/axe-core) and for sideways
-scrolling. Screenshots of each step go to test-artifacts/browser/."""
+at 1280 and 390 px, is checked with axe-core (WCAG 2.1 A/AA and axe's best practices, such as heading
+order and landmarks; tests/vendor/axe-core) and for sideways scrolling. Screenshots of each step go
+to test-artifacts/browser/."""
 
 import csv
 import io
@@ -25,7 +26,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+# The pages a visitor sees logged out, checked in both languages at both sizes.
+LOGGED_OUT_PAGES = (
+    ("/accounts/login/", "login"),
+    ("/accounts/signup/sent/", "signup-sent"),
+    ("/accounts/signup/MQ/not-a-token/", "signup-link-invalid"),
+    ("/accounts/password/reset/", "password-reset"),
+    ("/accounts/password/reset/sent/", "password-reset-sent"),
+    ("/accounts/password/reset/MQ/not-a-token/", "password-reset-link-invalid"),
+    ("/accounts/password/reset/complete/", "password-reset-complete"),
+)
 
 
 @pytest.fixture
@@ -58,9 +69,9 @@ def browser():
 
 
 def page_problems(page):
-    """axe-core's WCAG 2.1 A/AA violations on the page as it is now, and sideways scrolling."""
+    """axe-core's WCAG 2.1 A/AA and best-practice violations on the page as it is now, and sideways scrolling."""
     page.add_script_tag(path=AXE)
-    results = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA)
+    results = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
     problems = [f"{v['id']} ({v['help']}): {node['target']}" for v in results["violations"] for node in v["nodes"]]
     if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
         problems.append("the page scrolls sideways")
@@ -119,6 +130,7 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
         page.get_by_label("Password confirmation").fill("dog-portrait-42")
         page.get_by_role("button", name="Sign up").click()
         expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+        check("1c-check-your-email")
         page.goto(site + mailed_link(f"newcomer-{label}"))
         expect(page.get_by_text("No dogs yet")).to_be_visible()
         check("2-empty-gallery")
@@ -153,6 +165,10 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
         expect(page.locator("#infotext")).to_have_value(re.compile("Steps: 12"))
         result_path = page.url.removeprefix(site)
         check("5-result")
+        star_beside_the_title(page)
+        page.get_by_role("button", name="Create a link").click()
+        link_path = page.get_by_label(re.compile("Anyone with this link")).input_value().removeprefix(site)
+        visit(link_path, "5b-dog-link")
 
         page.get_by_role("link", name="My gallery").click()
         expect(page.get_by_role("img", name="Dog portrait: Pug")).to_be_visible()
@@ -161,6 +177,7 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
             ("/accounts/", "6b-account"),
             ("/accounts/delete/", "6c-delete-account"),
             ("/accounts/password/", "6d-password"),
+            ("/accounts/password/done/", "6d2-password-changed"),
             ("/showcase/", "6e-showcase"),
         ):
             visit(path, step)
@@ -181,7 +198,7 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
         search = page.get_by_label("견종 검색")
         for query, found, hidden in (
             ("웰시 코기", "웰시코기", "퍼그"),
-            ("셸티", "셔틀랜드 쉽독", "웰시코기"),
+            ("셸티", "셰틀랜드 쉽독", "웰시코기"),
             ("corgi", "웰시코기", "퍼그"),
         ):
             search.fill(query)
@@ -195,7 +212,9 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
             ("/accounts/", "7e-korean-account"),
             ("/accounts/delete/", "7f-korean-delete-account"),
             ("/accounts/password/", "7g-korean-password"),
+            ("/accounts/password/done/", "7g2-korean-password-changed"),
             ("/showcase/", "7h-korean-showcase"),
+            (link_path, "7h2-korean-dog-link"),
             ("/no-such-page/", "7i-korean-not-found"),
             ("/admin/gallery/generation/review/", "7j-korean-admin-review"),
         )
@@ -206,9 +225,14 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
         page.get_by_role("button", name="로그아웃").click()
         expect(page.get_by_role("link", name="로그인").first).to_be_visible()
         check("8-logged-out")
-        for path, step in (("/accounts/login/", "8b-korean-login"), ("/accounts/signup/", "8c-korean-signup")):
-            visit(path, step)
-        visit("/accounts/password/reset/", "8d-korean-password-reset")
+        visit("/", "8a-korean-landing")
+        visit("/accounts/signup/", "8c-korean-signup")
+        for path, step in LOGGED_OUT_PAGES:
+            visit(path, f"8d-korean-{step}")
+        page.get_by_role("button", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        for path, step in LOGGED_OUT_PAGES:
+            visit(path, f"9-{step}")
         page.close()
 
     assert problems == {}, "\n".join(f"{step}: {found}" for step, found in problems.items())
@@ -235,9 +259,30 @@ def star_select_and_download_a_zip(page, zip_path):
     assert (row["breed"], row["sampler"], row["steps"]) == ("pug", "DPM++ 2S a", "12")
 
 
+def star_beside_the_title(page):
+    """The star sits right after the page title, the status badge keeps the far end of the row."""
+    title = page.locator(".section-head h1").bounding_box()
+    star = page.locator(".section-head .star-button").bounding_box()
+    badge = page.locator(".section-head [data-status-label]").bounding_box()
+    if abs(star["y"] - title["y"]) < title["height"]:  # on the title's line (a narrow screen may wrap)
+        assert star["x"] - (title["x"] + title["width"]) < badge["x"] - (star["x"] + star["width"])
+
+
+def chosen_breed_in_sight(page):
+    """Whether the checked breed lies inside the scrolling breed grid's visible box."""
+    return page.evaluate(
+        """() => { const grid = document.querySelector("[data-breed-grid]").getBoundingClientRect();
+           const chosen = document.querySelector("[data-breed-grid] input:checked").closest("label").getBoundingClientRect();
+           return chosen.top >= grid.top - 1 && chosen.bottom <= grid.bottom + 1; }"""
+    )
+
+
 def drop_the_png_on_the_generate_form(page, archive):
     """Drop the downloaded dog on the photo page's generate form: its settings fill the form."""
     page.get_by_role("link", name=re.compile("Your photo")).first.click()
+    # Pug is far down the grid: start from the first breed in sight, as a new visitor would.
+    page.get_by_label("Golden Retriever", exact=True).check()
+    page.evaluate("() => { document.querySelector('[data-breed-grid]').scrollTop = 0; }")
     png = list(archive.read(archive.namelist()[0]))
     files = page.evaluate_handle(
         """bytes => { const t = new DataTransfer();
@@ -249,6 +294,7 @@ def drop_the_png_on_the_generate_form(page, archive):
     expect(page.get_by_label("Steps")).to_have_value("12")
     expect(page.get_by_label("Width")).to_have_value("256")
     expect(page.get_by_label("Pug", exact=True)).to_be_checked()
+    assert chosen_breed_in_sight(page)
     expect(page.get_by_label("Prompt", exact=True)).to_have_value(re.compile(r"front face, \{breed\}$"))
 
 
@@ -273,6 +319,7 @@ def test_everyone_in_a_two_face_photo_becomes_a_dog_and_the_group_shows_in_the_g
     page.get_by_role("button", name="Upload and find my face").click()
     expect(page.get_by_text("2 faces found")).to_be_visible()
     page.get_by_label("Breed for face 2").select_option("beagle")
+    photo_path = page.url.removeprefix(site)
     shot("1-photo")
     problems = {"1-photo": page_problems(page)}
 
@@ -287,9 +334,21 @@ def test_everyone_in_a_two_face_photo_becomes_a_dog_and_the_group_shows_in_the_g
     expect(slider).to_have_value("51")
     shot("3-result")
     problems["3-result"] = page_problems(page)
+    result_path = page.url.removeprefix(site)
 
     page.get_by_role("link", name="My gallery").click()
     expect(page.get_by_text("Everyone as dogs (2)")).to_be_visible()
     shot("4-gallery")
+    # The same pages at phone width, then in Korean at both widths.
+    for language, width in (("en", 390), ("ko", 1280), ("ko", 390)):
+        if language == "ko" and width == 1280:
+            page.get_by_role("button", name="한국어").click()
+            expect(page.locator("html")).to_have_attribute("lang", "ko")
+        page.set_viewport_size({"width": width, "height": 900})
+        for path, step in ((photo_path, "1-photo"), (result_path, "3-result"), ("/gallery/", "4-gallery")):
+            page.goto(site + path)
+            name = f"{step}-{language}-{width}"
+            shot(name)
+            problems[name] = page_problems(page)
     page.close()
     assert {step: found for step, found in problems.items() if found} == {}

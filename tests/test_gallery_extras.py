@@ -214,7 +214,7 @@ class ParamsFromPngTests(TestCase):
     @override_settings(FTA_PARAMS_PNG_MAX_BYTES=100)
     def test_a_png_over_its_own_size_limit_answers_413(self):
         response = self.client.post(self.url, {"png": png_upload()})
-        self.assertEqual((response.status_code, response.json()), (413, {"error": "This PNG is larger than 100\xa0bytes."}))
+        self.assertEqual((response.status_code, response.json()), (413, {"error": "This PNG is larger than 100 bytes."}))
 
     def test_anonymous_visitors_are_sent_to_log_in(self):
         self.client.logout()

@@ -43,6 +43,8 @@ class StatusEndpointTests(TestCase):
         Generation.objects.filter(pk=self.generation.pk).update(status="queued", enqueued_at=timezone.now())
         status = self.client.get(self.url).json()
         self.assertEqual((status["label"], status["queue_text"]), ("Queued", "Waiting in the queue: number 1."))
+        # The live line says the same while it waits, not "Step 0 of 20".
+        self.assertEqual(status["step_text"], "Waiting in the queue: number 1.")
 
     def test_status_is_one_query_beyond_the_session(self):
         self.client.get(self.url)
@@ -60,6 +62,24 @@ class StatusEndpointTests(TestCase):
     def test_anonymous_is_sent_to_log_in(self):
         self.client.logout()
         self.assertRedirects(self.client.get(self.url), reverse("login") + "?next=" + self.url)
+
+
+class ParametersTableTests(TestCase):
+    def setUp(self):
+        self.user = make_user()
+        self.client.force_login(self.user)
+        self.photo = make_photo(self.user)
+
+    def rows(self, mode):
+        params = {"steps": 20, "seed": 1, "mode": mode, "strength": 0.75}
+        generation = make_generation(self.photo, status="succeeded", params=params)
+        return self.client.get(reverse("gallery:generation", args=[generation.pk])).content.decode()
+
+    def test_a_txt2img_dog_lists_no_img2img_strength(self):
+        self.assertNotIn("img2img strength", self.rows("txt2img"))
+
+    def test_an_img2img_dog_lists_its_strength(self):
+        self.assertIn("img2img strength</th><td>0.75</td>", self.rows("img2img"))
 
 
 class CancelAndRetryTests(TestCase):

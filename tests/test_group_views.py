@@ -37,6 +37,12 @@ class GroupFormTests(TestCase):
         self.assertIn('name="breed_1"', page)
         self.assertIn('<option value="auto" selected>', page)
 
+    def test_a_photo_with_one_face_does_not_offer_to_make_everyone_a_dog(self):
+        with_faces(self.photo, suggested(fake_face((40, 100, 200, 260)), "beagle"))
+        page = self.client.get(reverse("gallery:photo", args=[self.photo.pk])).content.decode()
+        self.assertNotIn(f'action="{self.url}"', page)
+        self.assertNotIn("Make everyone a dog", page)
+
     def test_every_face_with_its_suggested_breed_by_default_makes_one_group_generation(self):
         response = self.client.post(self.url)
         generation = Generation.objects.get()
@@ -108,13 +114,32 @@ class GroupProgressAndResultTests(TestCase):
         status = self.client.get(reverse("gallery:generation-status", args=[self.generation.pk])).json()
         self.assertEqual((status["face"], status["faces"], status["step"], status["steps"]), (2, 2, 25, 40))
 
-    def test_the_running_page_shows_face_n_of_m_in_its_one_status_line(self):
+    def test_the_running_page_shows_the_faces_being_made_in_its_one_status_line(self):
         page = self.client.get(reverse("gallery:generation", args=[self.generation.pk])).content.decode()
-        self.assertIn(">Face 2 of 2 · Step 25 of 40</p>", page)
+        # Both faces fit one batch (FTA_MAX_BATCH 4): they are made together from the first step.
+        self.assertIn(">Faces 1–2 of 2 · Step 25 of 40</p>", page)
 
+    @override_settings(FTA_MAX_BATCH=1)
     def test_status_json_step_text_says_the_face_for_the_live_region(self):
         status = self.client.get(reverse("gallery:generation-status", args=[self.generation.pk])).json()
         self.assertEqual(status["step_text"], "Face 2 of 2 · Step 25 of 40")
+
+    def test_a_group_announces_its_dogs_in_the_plural_when_they_are_ready(self):
+        page = self.client.get(reverse("gallery:generation", args=[self.generation.pk])).content.decode()
+        self.assertIn('data-ready-text="Your dogs are ready."', page)
+
+    def test_the_result_page_headings_go_down_one_level_at_a_time(self):
+        import re
+
+        self.generation.result.save("dog.png", ContentFile(b"png"), save=False)
+        Generation.objects.filter(pk=self.generation.pk).update(
+            status="succeeded", result=self.generation.result.name, timings={"inference": 1.0}, infotext="Steps: 20"
+        )
+        page = self.client.get(reverse("gallery:generation", args=[self.generation.pk])).content.decode()
+        main = page[page.index("<main") : page.index("</main>")]
+        levels = [int(level) for level in re.findall(r"<h([1-6])\b", main)]
+        self.assertEqual(levels[0], 1)
+        self.assertTrue(all(b - a <= 1 for a, b in zip(levels, levels[1:])), levels)
 
     def test_the_result_page_shows_the_photo_before_and_after_and_the_skipped_faces(self):
         self.generation.result.save("dog.png", ContentFile(b"png"), save=False)

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import UTC
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,7 +24,9 @@ from django.test import SimpleTestCase, TestCase
 from django.urls import reverse
 from django.utils import translation
 
+from gallery.django_messages import DJANGO_MESSAGES, DJANGO_PLURAL_MESSAGES
 from gallery.forms import GenerateForm, SignupForm
+from gallery.models import ShareLink
 from tests.factories import make_generation, make_photo, make_user
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale" / "ko" / "LC_MESSAGES"
@@ -200,7 +203,7 @@ class KoreanPagesTests(TestCase):
         self.assertContains(response, "<h1>계정 만들기</h1>", html=True)
         self.assertContains(response, "이미 계정이 있으신가요?")
         self.assertContains(response, "이메일")
-        self.assertContains(response, "비밀번호를 재설정할 때만 사용해요.")
+        self.assertContains(response, "가입 확인과 비밀번호 재설정에만 사용해요.")
         self.assertContains(response, "회원가입")
         self.assertNotContains(response, "Create your account")
 
@@ -242,9 +245,7 @@ class KoreanMessagesFromCodeTests(TestCase):
             with self.assertRaises(UploadRejected) as refused:
                 clean_upload(io.BytesIO(b"plain text, no image"), "a.txt", max_bytes=1000, max_pixels=10**6, min_side=64)
             self.assertIn("지원하지 않는 이미지 파일이에요", upload_refusal_message(refused.exception))
-            self.assertEqual(
-                upload_refusal_message(too_big(12 * 2**20)), "파일이 12.0\xa0MB보다 커요. 더 작은 사진을 올려 주세요."
-            )
+            self.assertEqual(upload_refusal_message(too_big(12 * 2**20)), "파일이 12MB보다 커요. 더 작은 사진을 올려 주세요.")
 
     def test_parameter_problems_are_in_korean(self):
         user = make_user("mina")
@@ -288,6 +289,11 @@ RETIRED = {
     "높이": "세로",
     "거절": "반려",
     "되었": "됐",
+    "TOP 5": "닮은 견종 다섯 가지",
+    "어울리는 견종": "닮은 견종",
+    "대기열에서 기다림": "대기열 대기",
+    "모두 강아지로(": "단체 사진(얼굴 2개)",
+    "전체 %(steps)s스텝": "%(steps)s스텝 중 %(step)s스텝째",
 }
 STATUS_MSGIDS = ("Queued", "Running", "Finished", "Failed", "Cancelled", "Pending review", "Approved", "Rejected")
 
@@ -314,6 +320,63 @@ class KoreanGlossaryTests(SimpleTestCase):
         labels = {e["msgid"]: e["msgstr"][0] for e in self.entries if e["msgid"] in STATUS_MSGIDS and "msgctxt" not in e}
         self.assertEqual(len(labels), len(STATUS_MSGIDS))
         self.assertEqual([label for label in labels.values() if label.endswith("됨")], [])
+
+
+# Django's own Korean is 합쇼체 ("…가능합니다", "…입력하십시오"); the site speaks 해요체.
+FORMAL_ENDINGS = re.compile(r"(니다|십시오)[.!?]?$")
+
+
+class DjangoOwnMessagesTests(TestCase):
+    def test_django_own_account_messages_are_ours_in_haeyo_style(self):
+        django_korean = gnu_gettext.translation(
+            "django", Path(__import__("django").__file__).parent / "contrib/auth/locale", ["ko"]
+        )
+        with translation.override("ko"):
+            for message in DJANGO_MESSAGES:
+                with self.subTest(message):
+                    korean = translation.gettext(message)
+                    self.assertNotRegex(korean, FORMAL_ENDINGS)
+                    self.assertNotEqual(korean, message)
+                    self.assertNotEqual(korean, django_korean.gettext(message))
+            for number, (message, count) in enumerate(DJANGO_PLURAL_MESSAGES):
+                with self.subTest(plural=number):
+                    self.assertNotRegex(message % count, FORMAL_ENDINGS)
+
+    def test_the_sign_up_and_password_pages_speak_haeyo_style_throughout(self):
+        self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
+        signup = self.client.get(reverse("signup")).content.decode()
+        self.assertIn("확인을 위해 비밀번호를 한 번 더 입력해 주세요.", signup)
+        refused = self.client.post(reverse("signup"), {"username": "a b", "email": "x", "password1": "1", "password2": "2"})
+        self.client.force_login(make_user("mina"))
+        change = self.client.post(reverse("password_change"), {"old_password": "x", "new_password1": "1", "new_password2": "1"})
+        for page in (signup, refused.content.decode(), change.content.decode()):
+            parser = PageText()
+            parser.feed(page)
+            self.assertEqual([text for text in parser.texts if FORMAL_ENDINGS.search(text)], [])
+
+
+class KoreanNamesAndDatesTests(TestCase):
+    def test_every_terrier_is_spaced_the_same_way(self):
+        from transform.breeds import all_breeds
+
+        terriers = [breed.name_ko for breed in all_breeds() if "테리어" in breed.name_ko]
+        self.assertGreaterEqual(len(terriers), 5)
+        self.assertEqual([name for name in terriers if " 테리어" not in name], [])
+
+    def test_a_date_reads_the_same_on_every_page_one_format_per_language(self):
+        from datetime import datetime
+
+        user = make_user("mina")
+        user.date_joined = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+        user.save()
+        photo = make_photo(user)
+        type(photo).objects.filter(pk=photo.pk).update(created_at=user.date_joined)
+        self.client.force_login(user)
+        for language, written in (("ko", "2026. 12. 2."), ("en", "Dec. 2, 2026")):
+            self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+            for url in (reverse("account"), reverse("gallery:index")):
+                with self.subTest(language=language, url=url):
+                    self.assertContains(self.client.get(url), written)
 
 
 class PageText(HTMLParser):
@@ -399,6 +462,32 @@ class KoreanPagesHaveNoEnglishTests(TestCase):
         cls.failed = make_generation(
             cls.photo, status="failed", error="The generator ran out of memory for this size. Retry with a smaller size."
         )
+        cls.link = ShareLink.objects.create(generation=cls.done)
+        cls.group_photo = make_photo(cls.user, faces=2)
+        cls.group_photo.original_name = "단체.jpg"
+        for face, slug in zip(cls.group_photo.landmarks["faces"], ("pug", "beagle")):
+            face["suggested_breeds"] = [
+                {
+                    "slug": slug,
+                    "score": 0.8,
+                    "reasons": ["round_face", "black_hair"],
+                    "deciding": ["round_face"],
+                    "tied_with_next": True,
+                },
+                {
+                    "slug": "shiba-inu",
+                    "score": 0.79,
+                    "reasons": ["upturned_eyes", "arched_brows"],
+                    "deciding": [],
+                    "tied_with_next": False,
+                },
+            ]
+        cls.group_photo.save()
+        faces = [{"index": 0, "breed": "pug", "coat": "fawn"}, {"index": 1, "breed": "beagle", "coat": ""}]
+        cls.group_done = make_generation(cls.group_photo, group_faces=faces, faces=2, status="succeeded", params=params)
+        cls.group_running = make_generation(
+            cls.group_photo, group_faces=faces, faces=2, status="running", face=2, step=3, steps=20
+        )
 
     def setUp(self):
         self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
@@ -409,15 +498,30 @@ class KoreanPagesHaveNoEnglishTests(TestCase):
         self.assertEqual(english_words(response.content.decode()), [], url)
 
     def test_the_pages_for_visitors_are_all_korean(self):
-        for name in ("home", "login", "signup", "password_reset", "password_reset_done", "showcase"):
+        for name in ("home", "login", "signup", "signup-sent", "password_reset", "password_reset_done", "showcase"):
             with self.subTest(name):
                 self.assertKorean(reverse(name))
+        self.assertKorean(reverse("dog-link", args=[self.link.token]))
+
+    def test_sign_up_and_log_in_refusals_are_all_korean(self):
+        taken = {"username": self.user.username, "email": "x", "password1": "1234", "password2": "12345"}
+        for url, data in (
+            (reverse("signup"), taken),
+            (reverse("signup"), {"username": "a b!", "email": "", "password1": "password", "password2": "password"}),
+            (reverse("login"), {"username": "nobody", "password": "wrong"}),
+        ):
+            with self.subTest(url=url, data=data):
+                response = self.client.post(url, data)
+                self.assertEqual(english_words(response.content.decode()), [])
 
     def test_the_pages_for_a_signed_in_user_are_all_korean(self):
         self.client.force_login(self.user)
         urls = [reverse(name) for name in ("gallery:index", "gallery:upload", "account", "account-delete", "password_change")]
-        urls += [reverse("gallery:photo", args=[self.photo.pk])]
-        urls += [reverse("gallery:generation", args=[g.pk]) for g in (self.done, self.queued, self.failed)]
+        urls += [reverse("gallery:photo", args=[photo.pk]) for photo in (self.photo, self.group_photo)]
+        urls += [
+            reverse("gallery:generation", args=[g.pk])
+            for g in (self.done, self.queued, self.failed, self.group_done, self.group_running)
+        ]
         urls += [reverse("admin:gallery_generation_review")]
         for url in urls:
             with self.subTest(url):
@@ -438,7 +542,7 @@ class KoreanPagesHaveNoEnglishTests(TestCase):
         self.client.force_login(self.user)
         status = self.client.get(reverse("gallery:generation-status", args=[self.queued.pk])).json()
         self.assertEqual(status["label"], "대기 중")
-        self.assertEqual(status["step_text"], "전체 20스텝 중 0스텝")
+        self.assertEqual(status["step_text"], "시작을 기다리고 있어요.")
         self.assertEqual(status["queue_text"], "")  # never enqueued, so no place in the queue
 
     def test_english_words_are_found_in_text_and_spoken_attributes_but_not_in_literal_text(self):

@@ -10,7 +10,7 @@ EXPECTED_REFUSALS = {
     "svg": UNSUPPORTED,
     "png_header_30000": TOO_MANY_PIXELS,
     "png_12000": TOO_MANY_PIXELS,
-    "30_mb": ("too_big", "This file is larger than 20.0\xa0MB; please upload a smaller photo."),
+    "30_mb": ("too_big", "This file is larger than 20 MB; please upload a smaller photo."),
     "animated_gif": UNSUPPORTED,
     "bmp": UNSUPPORTED,
     "tiff": UNSUPPORTED,

@@ -5,6 +5,7 @@ upload path: transform.uploads.clean_upload, then transform.photo_analysis.analy
 """
 
 import io
+import math
 
 from PIL import Image, ImageOps
 
@@ -61,6 +62,25 @@ def upload_variants(image):
         "rotate +4°": _png(image.rotate(4, Image.Resampling.BICUBIC)),
         "rotate -4°": _png(image.rotate(-4, Image.Resampling.BICUBIC)),
     }
+
+
+def variant_point(variant, point, size):
+    """Where a point of the original (x, y in shares of its width and height) lies in a variant,
+    in shares of the variant's width and height; `size` is the original's (width, height)."""
+    width, height = size
+    x, y = point[0] * width, point[1] * height
+    if variant == "mirror":
+        x = width - x
+    elif variant.startswith("crop "):
+        dx, dy = round(width * float(variant[5:-1]) / 100), round(height * float(variant[5:-1]) / 100)
+        x, y, width, height = x - dx, y - dy, width - 2 * dx, height - 2 * dy
+    elif variant.startswith("rotate "):
+        # Image.rotate turns the picture counter-clockwise about its centre and keeps its size.
+        angle = math.radians(float(variant[7:-1]))
+        dx, dy = x - width / 2, y - height / 2
+        x = width / 2 + dx * math.cos(angle) + dy * math.sin(angle)
+        y = height / 2 - dx * math.sin(angle) + dy * math.cos(angle)
+    return x / width, y / height
 
 
 def cleaned_upload(data):

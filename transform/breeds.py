@@ -62,9 +62,11 @@ def _catalogue():
     }
 
 
-def coat_name(coat):
-    """A catalogue coat colour ("black and tan") in the active language."""
-    return _data()["coat_names"].get(coat, coat) if _korean() else coat
+def coat_name(coat, language=None):
+    """A catalogue coat colour ("black and tan") in Korean for a "ko…" language, else as it is;
+    without a language, in the active one."""
+    korean = language.startswith("ko") if language else _korean()
+    return _data()["coat_names"].get(coat, coat) if korean else coat
 
 
 def all_breeds():

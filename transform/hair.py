@@ -22,25 +22,50 @@ HAIR_PALETTE = {
 SAME_COLOUR = 16.0
 # Below this share of hair-like pixels in the region there is too little hair to name a colour.
 MIN_HAIR_AMOUNT = 0.2
+# Skin always has some colour (CIELAB chroma 10-30): cheeks below this chroma mean a black-and-white
+# photo, where brown, blond and red hair are all shades of grey and no hair colour can be named.
+MIN_SKIN_CHROMA = 4.0
+# How far (ΔE) a hair colour may be from a prototype and still partly count as it: the shades change
+# smoothly between two prototypes, so hair halfway between brown and grey does not flip the coat
+# term between two re-saves. Prototypes are 25-30 apart, so at a prototype it counts as that alone.
+SHADE_SOFTNESS = 8.0
 
 
 def hair_features(image, frame):
-    """{"hair_colour": one of HAIR_PALETTE or None, "hair_amount": 0..1} for a face's FaceFrame."""
+    """{"hair_colour": one of HAIR_PALETTE or None, "hair_amount": 0..1, "hair_shades": {colour: share}}
+    for a face's FaceFrame. The shades (summing to 1, empty without a hair colour) say how much the
+    hair is like each prototype; the colour is the likest."""
     references = (_cheek_patches(frame), _background_patches(frame))
     window = _Window(image, frame, np.vstack([_hair_region(frame), *references]))
     region = _lab(window.sample(_hair_region(frame)))
     if not len(region):
-        return {"hair_colour": None, "hair_amount": 0.0}
+        return {"hair_colour": None, "hair_amount": 0.0, "hair_shades": {}}
     not_hair = np.zeros(len(region), dtype=bool)
-    for reference in references:
-        reference_lab = _lab(window.sample(reference))
+    cheeks, background = (_lab(window.sample(reference)) for reference in references)
+    for reference_lab in (cheeks, background):
         if len(reference_lab):
             not_hair |= _near(region, reference_lab)
     hair = region[~not_hair]
     amount = len(hair) / len(region)
-    if amount < MIN_HAIR_AMOUNT:
-        return {"hair_colour": None, "hair_amount": amount}
-    return {"hair_colour": _nearest_colour(np.median(hair, axis=0)), "hair_amount": amount}
+    if amount < MIN_HAIR_AMOUNT or _without_colour(cheeks):
+        return {"hair_colour": None, "hair_amount": amount, "hair_shades": {}}
+    shades = hair_shades(np.median(hair, axis=0))
+    return {"hair_colour": max(shades, key=shades.get), "hair_amount": amount, "hair_shades": shades}
+
+
+def hair_shades(lab):
+    """{colour: share} of a CIELAB hair colour, from its distances to the prototypes."""
+    distances = {name: np.linalg.norm(lab - prototype) for name, prototype in HAIR_PALETTE.items()}
+    nearest = min(distances.values())
+    # Relative to the nearest prototype, so far-off colours do not underflow to all zeros.
+    weights = {name: np.exp((nearest**2 - d**2) / (2 * SHADE_SOFTNESS**2)) for name, d in distances.items()}
+    total = sum(weights.values())
+    return {name: round(float(weight / total), 3) for name, weight in weights.items() if weight / total >= 0.001}
+
+
+def _without_colour(cheeks):
+    """Whether the cheeks are grey: a black-and-white photo (or no cheeks seen)."""
+    return not len(cheeks) or float(np.median(np.hypot(cheeks[:, 1], cheeks[:, 2]))) < MIN_SKIN_CHROMA
 
 
 def _grid(u_range, v_range, steps):
@@ -101,7 +126,3 @@ def _lab(rgb):
 def _near(lab, reference):
     """Which Lab pixels are within SAME_COLOUR of the reference pixels' median colour."""
     return np.linalg.norm(lab - np.median(reference, axis=0), axis=1) < SAME_COLOUR
-
-
-def _nearest_colour(lab):
-    return min(HAIR_PALETTE, key=lambda name: (np.linalg.norm(lab - HAIR_PALETTE[name]), name))

@@ -1,5 +1,7 @@
 // Progressive enhancement: type to filter the breed grid. A breed matches by any of its names in
 // either language or a common alias (data-search, written by the form), ignoring case and spaces.
+// The chosen breed is kept in sight inside the scrolling grid: on load (settings of an earlier dog)
+// and whenever a choice is made for the reader (settings from a PNG, static/js/reuse.js).
 (function () {
   var search = document.querySelector("[data-breed-search]");
   var grid = document.querySelector("[data-breed-grid]");
@@ -11,6 +13,20 @@
     var input = option.querySelector("input");
     return (input && input.dataset.search) || searchForm(option.textContent);
   });
+  function showChosen() {
+    var chosen = grid.querySelector("input:checked");
+    if (!chosen) return;
+    var option = chosen.closest("label");
+    if (option.hidden) {
+      search.value = "";
+      search.dispatchEvent(new Event("input"));
+    }
+    var box = grid.getBoundingClientRect();
+    var place = option.getBoundingClientRect();
+    if (place.top < box.top) grid.scrollTop -= box.top - place.top;
+    else if (place.bottom > box.bottom) grid.scrollTop += place.bottom - box.bottom;
+  }
+  grid.addEventListener("change", showChosen);
   search.hidden = false;
   search.addEventListener("input", function () {
     var query = searchForm(search.value);
@@ -22,4 +38,5 @@
     });
     empty.hidden = shown > 0;
   });
+  showChosen();
 })();

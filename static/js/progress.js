@@ -1,14 +1,14 @@
 // Progressive enhancement: poll the status endpoint, move the bar, show the latent preview, keep the
-// status badge and queue line current, and reload once the generation has finished (the page then
-// shows the result). Screen readers hear one line ("Step 10 of 40"; a group photo's also names the
-// face: "Face 2 of 3 · Step 10 of 40"), only when it changed and at most every quarter of the way or
-// at a new face, then "Your dog is ready." before the page changes.
+// status badge and the status line current, and reload once the generation has finished (the page
+// then shows the result). Screen readers hear that one line: the place in the queue while the dog
+// waits ("Waiting in the queue: number 2."), then the steps ("Step 10 of 40"; a group photo's also
+// names the face: "Face 2 of 3 · Step 10 of 40"), only when it changed and at most every quarter of
+// the way or at a new face, then "Your dog is ready." ("Your dogs are ready.") before the page changes.
 (function () {
   var root = document.querySelector("[data-generation]");
   if (!root) return;
   var bar = root.querySelector("[data-progress]");
   var line = root.querySelector("[data-step-text]");
-  var queue = root.querySelector("[data-queue]");
   var preview = root.querySelector("[data-preview]");
   var label = document.querySelector("[data-status-label]");
   var lastPreview = 0;
@@ -20,6 +20,10 @@
   }
 
   function announceStep(status) {
+    if (status.status === "queued") {
+      setText(line, status.step_text);
+      return;
+    }
     var quarter = status.steps ? Math.floor((4 * status.step) / status.steps) : 0;
     // A group photo also says each new face ("Face 2 of 3"), in the same line.
     if (quarter !== lastQuarter || status.face !== lastFace) {
@@ -37,7 +41,6 @@
         bar.value = status.step;
         root.dataset.status = status.status;
         if (label) { label.className = "badge " + status.status; setText(label, status.label); }
-        if (queue) { setText(queue, status.queue_text); queue.hidden = !status.queue_text; }
         if (status.status === "running" && Date.now() - lastPreview > 1500) {
           lastPreview = Date.now();
           var img = new Image();

@@ -31,7 +31,11 @@
     });
     if (data.breed) {
       var radio = form.querySelector('input[name=breed][value="' + data.breed + '"]');
-      if (radio) radio.checked = true;
+      if (radio) {
+        radio.checked = true;
+        // static/js/breeds.js scrolls the grid to it.
+        radio.dispatchEvent(new Event("change", { bubbles: true }));
+      }
     }
     var advanced = form.querySelector("details.advanced");
     if (advanced) advanced.open = true;

@@ -193,16 +193,17 @@ def compiled_rows(report, compiling, args):
             report.row(f"{label}: not compiled ({compiling})", batch, *["-"] * 6)
         report.title("Compiled against eager: not measured (nothing compiled).")
         return
-    missing, notes, difference = {}, set(), None
-    for row in compiling:
+    compiled = {}
+    for row in compiling:  # every row compiled (or not) before any timed call, so no timing overlaps a compile
         try:
-            notes.add(f"Compile cache: {row.wait_compiled()['cache']}.")
+            compiled[row] = row.wait_compiled()
         except gpu_compiled.RowMissing as why:
-            missing[row] = str(why)
+            compiled[row] = why
+    difference = None
     for row in compiling:
         try:
-            if row in missing:
-                raise gpu_compiled.RowMissing(missing[row])
+            if isinstance(compiled[row], gpu_compiled.RowMissing):
+                raise compiled[row]
             figures, row_difference = row.finish()
         except gpu_compiled.RowMissing as why:
             report.row(f"{label}: {why}", row.batch, *["-"] * 6)
@@ -214,8 +215,8 @@ def compiled_rows(report, compiling, args):
         report.title(f"Compiled against eager, same requests: largest pixel difference {largest} of 255 (mean {mean:.3f}).")
     else:
         report.title(f"Compiled against eager: not measured (batch {compiling[0].batch} has no compiled figures).")
-    for note in sorted(notes):
-        report.title(note)
+    for note in sorted({outcome["cache"] for outcome in compiled.values() if isinstance(outcome, dict)}):
+        report.title(f"Compile cache: {note}.")
 
 
 def machine_lines(args, device, compiling):

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 # What the wheels of bench/download_gpu_wheels.sh were built against (requirements.txt pins transformers 5).
@@ -44,7 +45,7 @@ def compile_blocker(device):
     launcher on CUDA, Inductor's C++ kernels on the CPU."""
     compiler, looked_for = c_compiler(device)
     if compiler is None:
-        return f"no C compiler ({looked_for}: none found)"
+        return f"no {'C' if device == 'cuda' else 'C++'} compiler ({looked_for}: none found)"
     headers = python_include_dir() / "Python.h"
     if not headers.is_file():
         return f"no Python.h in {headers.parent} (install Python 3.12's headers, e.g. the python3.12-dev package)"
@@ -110,7 +111,7 @@ def _required_range(package, dependency):
         return None
     for line in requirements:
         requirement = Requirement(line)
-        if requirement.name.lower().replace("_", "-") == dependency and requirement.marker is None:
+        if canonicalize_name(requirement.name) == dependency and requirement.marker is None:
             return str(requirement.specifier)
     return None
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from packaging.utils import canonicalize_name
 
 from bench.gpu import main, markdown_cell
@@ -70,6 +71,13 @@ def test_tiny_gpu_check_writes_a_table_with_every_check_passing(tmp_path):
     assert "Whole check:" in table
 
 
+def test_without_a_cuda_device_the_check_stops_at_the_preflight_with_one_line():
+    with pytest.raises(SystemExit) as stopped:
+        main(["--batches", "1"])
+    message = str(stopped.value)
+    assert message.startswith("Pre-flight: no CUDA device (") and message.endswith("; run with --tiny on a CPU.")
+
+
 def test_the_header_names_every_version_that_matters(tmp_path):
     _, table = run_check(tmp_path, "--batches", "1")
     header = table.split("Built the pipeline")[0]
@@ -94,9 +102,9 @@ def test_without_a_compiler_the_preflight_skips_compiling_and_says_why(tmp_path,
     monkeypatch.setenv("CXX", str(tmp_path / "no-such-g++"))  # Inductor's compiler on the CPU; Triton's is $CC
     status, table = run_check(tmp_path, "--batches", "1", "--compile")
     assert status == 0
-    assert f"Compiling: no (no C compiler ($CXX={tmp_path / 'no-such-g++'}: none found))." in table
+    assert f"Compiling: no (no C++ compiler ($CXX={tmp_path / 'no-such-g++'}: none found))." in table
     assert all(row in table for row in EAGER_ROWS)
-    assert "| + torch.compile: not compiled (no C compiler" in table
+    assert "| + torch.compile: not compiled (no C++ compiler" in table
 
 
 def test_a_compile_that_fails_leaves_a_complete_table_with_the_eager_rows(tmp_path, monkeypatch):

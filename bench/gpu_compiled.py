@@ -54,7 +54,10 @@ class CompiledRow:
             start_new_session=True,  # its own process group: stop() ends Inductor's compile workers too
         )
         if cores:
-            os.sched_setaffinity(self.process.pid, cores)
+            try:
+                os.sched_setaffinity(self.process.pid, cores)
+            except ProcessLookupError:
+                pass  # it has ended already: its end arrives as a message
         self._messages, self._compiled = queue.Queue(), threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
         self._watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import sysconfig
 import warnings
 from importlib import metadata
@@ -48,7 +49,8 @@ def compile_blocker(device):
         return f"no {'C' if device == 'cuda' else 'C++'} compiler ({looked_for}: none found)"
     headers = python_include_dir() / "Python.h"
     if not headers.is_file():
-        return f"no Python.h in {headers.parent} (install Python 3.12's headers, e.g. the python3.12-dev package)"
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        return f"no Python.h in {headers.parent} (install Python {version}'s headers, e.g. the python{version}-dev package)"
     return None
 
 

@@ -4,17 +4,16 @@
 
 Builds the exact SD 1.5 + ControlNet architecture with random weights in memory (transform.full_size: same
 FLOPs as the real weights), or with --tiny the tiny test pipeline through the loader, on the CPU. No Django:
-only transform's engine modules, diffusers and compel. docs/BENCHMARKS.md explains the rows.
+only transform's engine modules, diffusers and compel. A pre-flight (bench.gpu_preflight) runs first; the
+compiled rows compile in processes of their own under a deadline (bench.gpu_compiled). Exit status 1 when a
+correctness check failed. docs/BENCHMARKS.md explains the rows.
 """
 
 import argparse
 import dataclasses
 import platform
-import statistics
 import sys
-import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,37 +21,41 @@ import torch
 from diffusers import StableDiffusionControlNetPipeline
 from PIL import Image
 
-from transform.full_size import build_pipeline
-from transform.params import CONTROL_MODES, SAMPLER_NAMES, GenerationParams
-from transform.pipeline import (
-    LoadOptions,
-    compile_models,
-    denoising_models,
-    fuse_qkv_projections,
-    load_pipeline,
-    prepare_pipeline,
+from bench import gpu_compiled, gpu_preflight
+from bench.gpu_measure import (
+    INPUTS,
+    PROMPT,
+    control_image,
+    engine_call,
+    make_pipeline,
+    measure,
+    pixel_difference,
+    recipe_params,
 )
+from transform.params import CONTROL_MODES, SAMPLER_NAMES
+from transform.pipeline import LoadOptions, denoising_models, fuse_qkv_projections, prepare_pipeline
 from transform.renderer import GenerationCancelled, Renderer, RenderRequest
 from transform.samplers import make_scheduler
-from transform.tiny_pipeline import write_tiny_pipeline
 
-INPUTS = Path(__file__).parent / "gpu_inputs"
-PROMPT = GenerationParams.prompt_template.format(breed="golden retriever")
+SPEED_COLUMNS = ("row", "batch", "s/image", "images/s", "it/s", "peak GPU memory (allocated / reserved)")
 
 
 def arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tiny", action="store_true", help="the tiny pipeline on the CPU: proves the script end to end")
-    parser.add_argument("--out", type=Path, help="also write the table (Markdown) to this file")
+    parser.add_argument("--out", type=Path, help="also write the table (Markdown) to this file; the compile cache goes beside it")
     parser.add_argument("--size", type=int, help="width = height (default 512; 64 with --tiny)")
     parser.add_argument("--steps", type=int, help="denoising steps of the speed rows (default 20)")
     parser.add_argument("--check-steps", type=int, default=4, help="steps of the correctness renders")
     parser.add_argument("--runs", type=int, help="timed runs per row after one warm-up (default 3; 2 with --tiny)")
-    parser.add_argument("--batches", default="1,4,8", help="batch sizes of the batch rows")
+    parser.add_argument("--batches", default="1,4,8", help="batch sizes of the batch rows; the first and last are compiled")
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, help="torch.compile rows (default: on CUDA)")
     parser.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=True, help="compile with CUDA graphs")
     parser.add_argument(
-        "--compile-budget", type=float, default=150, help="skip compiling more once this many seconds have passed"
+        "--compile-budget",
+        type=float,
+        default=240,
+        help="seconds the compiled rows may take to compile, from the start: a deadline (0: compile nothing)",
     )
     parser.add_argument(
         "--threads", type=int, help="torch CPU threads (default 1 with --tiny: on a shared CPU, more is much slower)"
@@ -76,7 +79,7 @@ class Report:
         self._add(f"\n{text}\n")
 
     def row(self, *cells):
-        self._add("| " + " | ".join(str(cell) for cell in cells) + " |")
+        self._add("| " + " | ".join(markdown_cell(cell) for cell in cells) + " |")
 
     def _add(self, line):
         self.lines.append(line)
@@ -85,26 +88,42 @@ class Report:
             self.out.write_text("\n".join([*self.header, *self.lines]) + "\n", encoding="utf-8")
 
 
+def markdown_cell(value):
+    """A table cell that stays one cell: | escaped, line breaks as <br>."""
+    lines = str(value).replace("|", "\\|").splitlines() or [""]
+    return "<br>".join(line.strip() for line in lines)
+
+
 def main(argv=None):
+    """Runs the check; returns the exit status (1 when a correctness check failed)."""
     args = arguments(argv)
     started = time.perf_counter()
     device = "cpu" if args.tiny else "cuda"
-    if device == "cuda" and not torch.cuda.is_available():
-        sys.exit("No CUDA device: run with --tiny on a CPU.")
+    if problems := gpu_preflight.problems(device):
+        sys.exit("Pre-flight: " + "; ".join(problems) + ".")
     if args.threads:
         torch.set_num_threads(args.threads)
-    report = Report(args.out, header=machine_lines(args, device))
+    compiling = start_compiling(args, device)
+    try:
+        return run(args, device, compiling, started)
+    finally:
+        for row in compiling if isinstance(compiling, list) else ():
+            row.stop()
+
+
+def run(args, device, compiling, started):
+    report = Report(args.out, header=machine_lines(args, device, compiling))
     print("\n".join(report.header), flush=True)
 
     built = time.perf_counter()
     pipeline = make_pipeline(args.tiny, device)
     report.title(f"Built the pipeline in {time.perf_counter() - built:.1f} s.")
-    params = GenerationParams(width=args.size, height=args.size, steps=args.steps, seed=1)
-    control = Image.open(INPUTS / "control.png").convert("RGB")
+    params = recipe_params(args.size, args.steps)
+    control = control_image()
     face = Image.open(INPUTS / "face.jpg").convert("RGB")
 
     report.title("### Speed (the recipe: txt2img, CFG 7, ControlNet 1.25, ControlNet is more important, DPM++ 2S a)")
-    report.row("row", "batch", "s/image", "images/s", "it/s", "peak GPU memory", "warm-up", "syncs/image")
+    report.row(*SPEED_COLUMNS, "warm-up", "syncs/image")
     report.row(*["---"] * 8)
     speed_row(
         report, "anchor: plain diffusers StableDiffusionControlNetPipeline, SDPA", args, anchor_call(pipeline, params, control)
@@ -126,64 +145,98 @@ def main(argv=None):
     report.title("### Correctness")
     report.row("check", "result")
     report.row("---", "---")
+    failures = 0
     for name, check in correctness_checks(renderer, params, control, face, args):
-        report.row(name, run_check(check))
+        result = run_check(check)
+        failures += result.startswith("FAILED")
+        report.row(name, result)
 
-    if args.compile if args.compile is not None else not args.tiny:
-        compiled_rows(report, renderer, params, control, args, started)
+    compiled_rows(report, compiling, args)
     report.title(f"Whole check: {time.perf_counter() - started:.0f} s.")
+    return 1 if failures else 0
 
 
-def compiled_rows(report, renderer, params, control, args, started):
-    """torch.compile of UNet, ControlNet and VAE decoder at the first and last batch size, and how far a
-    compiled image is from the eager one."""
+def compiled_batches(args):
+    return sorted({args.batches[0], args.batches[-1]}, key=args.batches.index)
+
+
+def start_compiling(args, device):
+    """The compiled rows' processes, compiling from now on; or, when nothing is compiled, why not."""
+    if args.compile is False or (args.compile is None and args.tiny):
+        return "off with --tiny: --compile compiles on the CPU" if args.compile is None else "--no-compile"
+    if args.compile_budget <= 0:
+        return "--compile-budget 0"
+    if blocker := gpu_preflight.compile_blocker(device):
+        return blocker
+    settings = {
+        "tiny": args.tiny,
+        "size": args.size,
+        "steps": args.steps,
+        "runs": args.runs,
+        "threads": args.threads,
+        "cuda_graphs": args.cuda_graphs and not args.tiny,
+        "cache": str(args.out.with_suffix(".compile-cache")) if args.out else None,
+    }
+    return gpu_compiled.start(settings, compiled_batches(args), args.compile_budget)
+
+
+def compiled_rows(report, compiling, args):
+    """torch.compile of UNet, ControlNet and VAE decoder at the first and last batch size, and how far compiled
+    images are from eager ones. Every row is written, with the reason where it has no figures."""
     cuda_graphs = args.cuda_graphs and not args.tiny
-    eager = renderer.render(RenderRequest(PROMPT, params, control))
-    report.title("### Compiled")
-    report.row("row", "batch", "s/image", "images/s", "it/s", "peak GPU memory", "warm-up (compile)", "syncs/image")
-    report.row(*["---"] * 8)
-    compile_models(renderer.pipeline, cuda_graphs=cuda_graphs)
     label = "+ torch.compile" + (" with CUDA graphs" if cuda_graphs else "")
-    for batch in [args.batches[0], args.batches[-1]]:
-        if time.perf_counter() - started > args.compile_budget:
-            report.row(f"{label}: skipped, --compile-budget spent", batch, *["-"] * 6)
-            continue
+    report.title("### Compiled")
+    report.row(*SPEED_COLUMNS, "warm-up (compile)", "syncs/image")
+    report.row(*["---"] * 8)
+    if isinstance(compiling, str):
+        for batch in compiled_batches(args):
+            report.row(f"{label}: not compiled ({compiling})", batch, *["-"] * 6)
+        report.title("Compiled against eager: not measured (nothing compiled).")
+        return
+    compiled = {}
+    for row in compiling:  # every row compiled (or not) before any timed call, so no timing overlaps a compile
         try:
-            speed_row(report, label, args, engine_call(renderer, params, control, batch), batch)
-        except Exception as exc:  # noqa: BLE001  the rows above are kept; the table says why this one is missing
-            report.row(f"{label}: FAILED {type(exc).__name__}: {str(exc)[:200]}", batch, *["-"] * 6)
-    compiled = renderer.render(RenderRequest(PROMPT, params, control))
-    difference = np.abs(np.asarray(compiled).astype(int) - np.asarray(eager).astype(int))
-    report.title(
-        f"Compiled against eager, same request: largest pixel difference {difference.max()} of 255 (mean {difference.mean():.3f})."
-    )
+            compiled[row] = row.wait_compiled()
+        except gpu_compiled.RowMissing as why:
+            compiled[row] = why
+    difference = None
+    for row in compiling:
+        try:
+            if isinstance(compiled[row], gpu_compiled.RowMissing):
+                raise compiled[row]
+            figures, row_difference = row.finish()
+        except gpu_compiled.RowMissing as why:
+            report.row(f"{label}: {why}", row.batch, *["-"] * 6)
+            continue
+        figure_row(report, label, args, figures, row.batch)
+        difference = difference or row_difference
+    if difference:
+        largest, mean = difference
+        report.title(f"Compiled against eager, same requests: largest pixel difference {largest} of 255 (mean {mean:.3f}).")
+    else:
+        report.title(f"Compiled against eager: not measured (batch {compiling[0].batch} has no compiled figures).")
+    for note in sorted({outcome["cache"] for outcome in compiled.values() if isinstance(outcome, dict)}):
+        report.title(f"Compile cache: {note}.")
 
 
-def machine_lines(args, device):
+def machine_lines(args, device, compiling):
     if device == "cuda":
         card = torch.cuda.get_device_properties(0)
-        where = f"{card.name}, {card.total_memory / 2**30:.0f} GiB"
+        where = f"{card.name}, {card.total_memory / 2**30:.0f} GiB; {gpu_preflight.cuda_versions()}"
     else:
-        where = f"CPU ({platform.processor() or platform.machine()}), torch threads: {torch.get_num_threads()}"
-    import diffusers
-
+        where = f"CPU ({platform.processor() or platform.machine()}), torch threads: {torch.get_num_threads()}; no CUDA"
     model = "tiny random-weight pipeline (make_test_pipeline)" if args.tiny else "SD 1.5 + ControlNet, full size, random weights"
+    if isinstance(compiling, str):
+        compile_line = f"Compiling: no ({compiling})."
+    else:
+        compile_line = f"Compiling: batches {', '.join(str(row.batch) for row in compiling)}, each in its own process, deadline {args.compile_budget:g} s."
     return [
         f"## GPU check, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        f"{where}; torch {torch.__version__}, diffusers {diffusers.__version__}, Python {platform.python_version()}",
+        where,
+        f"Python {platform.python_version()}; torch {torch.__version__}, {gpu_preflight.versions()}",
         f"{model}; {args.size}x{args.size}, {args.steps} steps, {args.runs} timed runs per row after one warm-up",
+        compile_line,
     ]
-
-
-def make_pipeline(tiny, device):
-    if tiny:
-        # Written and read back: the tiny pipeline goes through the one loader, as the worker's does.
-        sd_dir, controlnet_dir = write_tiny_pipeline(tempfile.mkdtemp(prefix="fta-gpu-check-"))
-        pipeline = load_pipeline(sd_dir, controlnet_dir, "cpu", LoadOptions(channels_last=False, fuse_qkv=False))
-    else:
-        pipeline = build_pipeline(device, torch.float16)
-    pipeline.set_progress_bar_config(disable=True)
-    return pipeline
 
 
 def anchor_call(pipeline, params, control):
@@ -209,58 +262,23 @@ def anchor_call(pipeline, params, control):
     return call
 
 
-def engine_call(renderer, params, control, batch=1):
-    def call(batch=batch):
-        requests = [RenderRequest(PROMPT, dataclasses.replace(params, seed=params.seed + i), control) for i in range(batch)]
-        outcomes = renderer.render_batch(requests)
-        failures = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
-        if failures:
-            raise failures[0]
-        return outcomes
-
-    return call
-
-
 def speed_row(report, label, args, call, batch=1):
     on_cuda = torch.cuda.is_available() and not args.tiny
-    warm_up = timed(call, batch, on_cuda)
-    if on_cuda:
-        torch.cuda.reset_peak_memory_stats()
-    seconds = statistics.median(timed(call, batch, on_cuda) for _ in range(args.runs))
-    peak = f"{torch.cuda.max_memory_allocated() / 2**30:.2f} GiB" if on_cuda else "-"
-    syncs = count_syncs(call, batch) if on_cuda else "-"
+    figure_row(report, label, args, measure(call, batch, args.runs, on_cuda), batch)
+
+
+def figure_row(report, label, args, figures, batch):
+    seconds = figures["seconds"]
     report.row(
         label,
         batch,
         f"{seconds / batch:.3f}",
         f"{batch / seconds:.2f}",
         f"{args.steps / seconds:.1f}",
-        peak,
-        f"{warm_up:.1f} s",
-        syncs,
+        figures["peak"],
+        f"{figures['warm_up']:.1f} s",
+        figures["syncs"],
     )
-
-
-def timed(call, batch, on_cuda):
-    if on_cuda:
-        torch.cuda.synchronize()
-    started = time.perf_counter()
-    call(batch)
-    if on_cuda:
-        torch.cuda.synchronize()
-    return time.perf_counter() - started
-
-
-def count_syncs(call, batch):
-    """Host-device synchronisations in one call per image, as torch's sync debug mode reports them."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        torch.cuda.set_sync_debug_mode("warn")
-        try:
-            call(batch)
-        finally:
-            torch.cuda.set_sync_debug_mode("default")
-    return f"{sum('synchroniz' in str(w.message) for w in caught) / batch:g}"
 
 
 def correctness_checks(renderer, params, control, face, args):
@@ -300,9 +318,9 @@ def describe(image):
 
 
 def same(first, second):
-    difference = np.abs(np.asarray(first).astype(int) - np.asarray(second).astype(int)).max()
-    if difference:
-        raise AssertionError(f"pixels differ by up to {difference}")
+    largest, _ = pixel_difference(first, second)
+    if largest:
+        raise AssertionError(f"pixels differ by up to {largest}")
     return True
 
 
@@ -320,9 +338,8 @@ def check_cancel(renderer, params, control):
 def check_batch_equal(renderer, params, control):
     requests = [RenderRequest(PROMPT, dataclasses.replace(params, seed=params.seed + i), control) for i in range(3)]
     batched = renderer.render_batch(requests)
-    alone = renderer.render(requests[2])
-    difference = np.abs(np.asarray(batched[2]).astype(int) - np.asarray(alone).astype(int))
-    return f"largest pixel difference {difference.max()} of 255 (mean {difference.mean():.3f})"
+    largest, mean = pixel_difference(batched[2], renderer.render(requests[2]))
+    return f"largest pixel difference {largest} of 255 (mean {mean:.3f})"
 
 
 def check_skip_idle(renderer, params, control):
@@ -367,4 +384,4 @@ def check_out_of_memory(renderer, params, control, tiny):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -7,7 +7,8 @@ the pipeline's components so that:
 - the ControlNet is not run at steps outside [guidance start, guidance end] (diffusers runs it and
   multiplies its output by 0: adding those zeros is all it does);
 - the step loop makes no host-device synchronisation: timesteps, scales and the ControlNet's on/off are
-  known on the host before the loop; only what a progress callback itself reads (a preview) syncs;
+  known on the host before the loop, a stochastic sampler's noise is drawn on the device; only what a
+  progress callback itself reads (a preview) syncs;
 - prompt embeddings are cached per (prompt, negative prompt).
 Nothing here reads settings: the options are arguments.
 """
@@ -165,6 +166,12 @@ class Renderer:
         layer_scales = params.control_mode != BALANCED
         # A CPU generator per request gives each the starting noise of its seed on every device and in any batch.
         generators = [torch.Generator("cpu").manual_seed(request.params.seed) for request in requests]
+        # Stochastic samplers draw noise at every step: from a CPU generator, diffusers' randn_tensor copies it to
+        # the GPU with a blocking .to(device), one host-device sync per step. So on a GPU each request draws it
+        # there, from a generator of its own with its seed (on the CPU these are the generators above).
+        step_generators = (
+            generators if device.type == "cpu" else [torch.Generator(device).manual_seed(r.params.seed) for r in requests]
+        )
         outcomes = [None] * batch
 
         # 1. Prompt embeddings, CFG's unconditional half first.
@@ -188,7 +195,7 @@ class Renderer:
         if hasattr(scheduler, "set_begin_index"):
             # Known up front, so the scheduler needn't look the first timestep up on the device (a sync).
             scheduler.set_begin_index(start)
-        step_options = {"generator": generators} if "generator" in inspect.signature(scheduler.step).parameters else {}
+        step_options = {"generator": step_generators} if "generator" in inspect.signature(scheduler.step).parameters else {}
         if "eta" in inspect.signature(scheduler.step).parameters:
             step_options["eta"] = 0.0
 

@@ -19,7 +19,7 @@ from gallery.generations.queue import queue_available
 from .forms import CONTROL_MODE_LABELS, GenerateForm, UploadForm, upload_rules_text
 from .media import DOG_CACHE, serve_file
 from .metrics import count_upload_refusal, refusal_reason
-from .models import Generation, Photo
+from .models import QUEUE_PLACES_COUNTED, Generation, Photo
 from .rate_limits import generation_limit_message, record_generations, record_upload, upload_limit_message
 from .reviewers import may_see_others
 from .storage import StorageUnavailable
@@ -263,7 +263,8 @@ def generate(request, pk):
 
 @login_required
 def generation(request, pk):
-    generation = get_object_or_404(Generation.objects.select_related("photo"), pk=pk, owner=request.user)
+    generations = Generation.objects.select_related("photo").with_queue_ahead()
+    generation = get_object_or_404(generations, pk=pk, owner=request.user)
     return render(request, "gallery/generation.html", generation_context(generation))
 
 
@@ -279,7 +280,7 @@ def generation_context(generation):
     return {
         "generation": generation,
         "breed": get_breed(generation.breed) if is_breed(generation.breed) else None,
-        "queue_text": queue_text(generation.queue_position()),
+        "queue_text": queue_text(generation),
         "step_text": step_text(generation),
         "parameters": parameter_rows(generation),
         "share_link": generation.share_links.filter(disabled=False).first(),
@@ -317,9 +318,14 @@ def parameter_rows(generation):
     return rows
 
 
-def queue_text(position):
-    """The queue line under the progress bar; "" once the dog has left the queue."""
-    return _("Waiting in the queue: number %(n)s.") % {"n": position} if position else ""
+def queue_text(generation):
+    """The queue line under the progress bar: its place, counted up to QUEUE_PLACES_COUNTED; "" once it left the queue."""
+    ahead = generation.places_ahead()
+    if ahead is None:
+        return ""
+    if ahead > QUEUE_PLACES_COUNTED:
+        return _("Waiting in the queue: more than %(n)s dogs ahead.") % {"n": QUEUE_PLACES_COUNTED}
+    return _("Waiting in the queue: number %(n)s.") % {"n": ahead + 1}
 
 
 def step_text(generation):
@@ -336,8 +342,9 @@ STATUS_FIELDS = ("status", "step", "steps", "breed", "error", "enqueued_at", "fa
 @login_required
 @require_GET
 def generation_status(request, pk):
-    """Polled every second by many users: one query, no image work."""
-    generation = get_object_or_404(Generation.objects.only(*STATUS_FIELDS), pk=pk, owner=request.user)
+    """Polled every second by many users: one query beyond the session's, whose cost does not grow with
+    the queue (its place is counted up to QUEUE_PLACES_COUNTED); no image work."""
+    generation = get_object_or_404(Generation.objects.only(*STATUS_FIELDS).with_queue_ahead(), pk=pk, owner=request.user)
     return JsonResponse(
         {
             "status": generation.status,
@@ -349,7 +356,7 @@ def generation_status(request, pk):
             # For the page's live badge and queue line (static/js/progress.js), in the page's language.
             "label": generation.get_status_display(),
             "step_text": step_text(generation),
-            "queue_text": queue_text(generation.queue_position()),
+            "queue_text": queue_text(generation),
             # A group photo: the face being made and how many (a single dog: 0 of 1 while queued, then 1).
             "face": generation.face,
             "faces": generation.faces,

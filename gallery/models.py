@@ -369,7 +369,8 @@ class Generation(models.Model):
             return None
         if hasattr(self, "queued_ahead"):
             return self.queued_ahead
-        return Generation.objects.with_queue_ahead().values_list("queued_ahead", flat=True).get(pk=self.pk)
+        # filter().first(): a row deleted meanwhile has no place (None), not an error.
+        return Generation.objects.with_queue_ahead().filter(pk=self.pk).values_list("queued_ahead", flat=True).first()
 
 
 def new_link_token():

@@ -74,6 +74,12 @@ class StatusEndpointTests(TestCase):
         self.queue_behind(101)
         self.assertEqual(self.client.get(self.url).json()["queue_text"], "Waiting in the queue: more than 100 dogs ahead.")
 
+    def test_a_queued_dog_deleted_while_its_page_renders_has_no_place(self):
+        Generation.objects.filter(pk=self.generation.pk).update(status="queued", enqueued_at=timezone.now())
+        self.generation.refresh_from_db()
+        Generation.objects.filter(pk=self.generation.pk).delete()
+        self.assertIsNone(self.generation.places_ahead())
+
     def test_status_is_one_query_beyond_the_session_running_or_queued(self):
         self.client.get(self.url)
         with self.assertNumQueries(3):  # session, user, generation

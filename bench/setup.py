@@ -8,7 +8,8 @@ from pathlib import Path
 WORK = Path(tempfile.mkdtemp(prefix="fta-bench-"))
 os.environ.update(
     DJANGO_SETTINGS_MODULE="tests.settings",
-    DATABASE_URL=f"sqlite:///{WORK / 'db.sqlite3'}",
+    # BENCH_DATABASE_URL: an empty PostgreSQL database instead (the benchmark fills it).
+    DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{WORK / 'db.sqlite3'}"),
     FTA_MEDIA_ROOT=str(WORK / "media"),
     REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
     FTA_UPLOADS_PER_HOUR="100000",

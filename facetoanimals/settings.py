@@ -1,72 +1,42 @@
 """Django settings for Facetoanimals.
 
 Every setting that differs between machines comes from an environment variable with a safe
-local default; README.md documents each one in its "Configuration" table.
+local default, read by one of facetoanimals.env's strict readers (a wrong value stops start-up with
+one line); README.md documents each one in its "Configuration" table. Problems that need several
+settings at once are system checks (facetoanimals/checks.py).
 """
 
-import ipaddress
 import os
 import secrets
-import sys
 from pathlib import Path
 
-import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+from facetoanimals.env import (
+    env_bool,
+    env_choice,
+    env_database,
+    env_int,
+    env_list,
+    env_match,
+    env_networks,
+    env_path,
+    env_str,
+    env_time_zone,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("FTA_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = env_path("FTA_VAR_DIR", BASE_DIR / "var")
 
-
-BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
-
-
-def env_bool(name, default=False):
-    """Strict: a misspelt value stops start-up instead of silently meaning "off"."""
-    value = os.environ.get(name, "").strip().lower()
-    if not value:
-        return default
-    if value not in BOOLEANS:
-        raise ImproperlyConfigured(f"{name}={os.environ[name]!r} is not a boolean; use one of {', '.join(BOOLEANS)}.")
-    return BOOLEANS[value]
-
-
-def env_int(name, default):
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
-
-
-def stop_start_up(message):
-    """A one-line reason instead of a traceback: start-up stops here."""
-    sys.stderr.write(f"Facetoanimals: {message}\n")
-    raise SystemExit(1)
-
-
-def env_choice(name, default, choices):
-    value = os.environ.get(name) or default
-    if value not in choices:
-        stop_start_up(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
-    return value
-
-
-def env_list(name, default):
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-# "development" (the default) generates a secret key under var/; "production" requires one.
-FTA_ENV = os.environ.get("FTA_ENV", "development")
+# "development" (the default) generates a secret key under var/; "production" requires one (check E001).
+FTA_ENV = env_choice("FTA_ENV", "development", ("development", "production"))
 DEBUG = env_bool("DJANGO_DEBUG")
 HTTPS = env_bool("FTA_HTTPS")
 
 
 def _secret_key():
-    key = os.environ.get("DJANGO_SECRET_KEY")
-    if key:
+    key = env_str("DJANGO_SECRET_KEY")
+    if key or FTA_ENV == "production":
         return key
-    if FTA_ENV == "production":
-        stop_start_up(
-            "DJANGO_SECRET_KEY must be set when FTA_ENV=production "
-            "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
-        )
     path = VAR_DIR / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,6 +50,7 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 
 INSTALLED_APPS = [
+    "facetoanimals",  # its system checks of the settings
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -130,9 +101,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("FTA_DB_CONN_MAX_AGE", 60),
+    "default": env_database(
+        "DATABASE_URL",
+        f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("FTA_DB_CONN_MAX_AGE", 60, minimum=0, unit="seconds"),
         conn_health_checks=True,
     )
 }
@@ -151,8 +123,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = env_int("FTA_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_int("FTA_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_FAILURE_LIMIT = env_int("FTA_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("FTA_LOGIN_COOLOFF_MINUTES", 15, minimum=1, unit="minutes") / 60  # hours
 # Lock the (user name, address) pair, not either alone: a stranger's wrong passwords never lock the
 # real user out from their own address, and one address can't lock out everyone (docs/SECURITY.md).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -175,7 +147,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["facetoanimals.formats"]
-TIME_ZONE = os.environ.get("FTA_TIME_ZONE", "UTC")
+TIME_ZONE = env_time_zone("FTA_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -184,21 +156,21 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 
 # Users' photos and dogs are private: MEDIA_ROOT is never served under a public URL.
-MEDIA_ROOT = Path(os.environ.get("FTA_MEDIA_ROOT", VAR_DIR / "media")).resolve()
+MEDIA_ROOT = env_path("FTA_MEDIA_ROOT", VAR_DIR / "media").resolve()
 MEDIA_URL = None
 
 # Where photos and dogs are kept: "local" (MEDIA_ROOT) or "s3" (any S3-compatible bucket: AWS S3,
 # Cloudflare R2, MinIO, Ceph RGW), so web and GPU machines need to share no disk.
 FTA_STORAGE = env_choice("FTA_STORAGE", "local", ("local", "s3"))
-FTA_S3_BUCKET = os.environ.get("FTA_S3_BUCKET", "")
-FTA_S3_ENDPOINT_URL = os.environ.get("FTA_S3_ENDPOINT_URL", "") or None
-FTA_S3_REGION = os.environ.get("FTA_S3_REGION", "") or None
-FTA_S3_ACCESS_KEY_ID = os.environ.get("FTA_S3_ACCESS_KEY_ID", "") or None
-FTA_S3_SECRET_ACCESS_KEY = os.environ.get("FTA_S3_SECRET_ACCESS_KEY", "") or None
+# Required with FTA_STORAGE=s3 (check E002).
+FTA_S3_BUCKET = env_str("FTA_S3_BUCKET")
+FTA_S3_ENDPOINT_URL = env_url("FTA_S3_ENDPOINT_URL", "", ("https", "http")) or None
+FTA_S3_REGION = env_str("FTA_S3_REGION") or None
+FTA_S3_ACCESS_KEY_ID = env_str("FTA_S3_ACCESS_KEY_ID") or None
+FTA_S3_SECRET_ACCESS_KEY = env_str("FTA_S3_SECRET_ACCESS_KEY") or None
 # Lifetime of the presigned URLs the app hands to nginx (FTA_SENDFILE=nginx); browsers never see them.
-FTA_S3_URL_SECONDS = env_int("FTA_S3_URL_SECONDS", 60)
-if FTA_STORAGE == "s3" and not FTA_S3_BUCKET:
-    stop_start_up("FTA_S3_BUCKET must be set when FTA_STORAGE=s3.")
+# S3's signatures (v4) last at most 7 days.
+FTA_S3_URL_SECONDS = env_int("FTA_S3_URL_SECONDS", 60, minimum=1, maximum=7 * 24 * 3600, unit="seconds")
 
 
 def s3_storage(bucket, endpoint_url, region, access_key, secret_key, url_seconds):
@@ -242,18 +214,20 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-EMAIL_BACKEND = os.environ.get(
+_smtp_host = env_str("FTA_EMAIL_HOST")
+# A dotted path that must import (check E004).
+EMAIL_BACKEND = env_match(
     "FTA_EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if os.environ.get("FTA_EMAIL_HOST")
-    else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend" if _smtp_host else "django.core.mail.backends.console.EmailBackend",
+    r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+",
+    "dotted path of a Django mail backend",
 )
-EMAIL_HOST = os.environ.get("FTA_EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("FTA_EMAIL_PORT", 587)
-EMAIL_HOST_USER = os.environ.get("FTA_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("FTA_EMAIL_PASSWORD", "")
+EMAIL_HOST = _smtp_host or "localhost"
+EMAIL_PORT = env_int("FTA_EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("FTA_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("FTA_EMAIL_PASSWORD")
 EMAIL_USE_TLS = env_bool("FTA_EMAIL_TLS", True)
-DEFAULT_FROM_EMAIL = os.environ.get("FTA_EMAIL_FROM", "Facetoanimals <noreply@localhost>")
+DEFAULT_FROM_EMAIL = env_str("FTA_EMAIL_FROM", "Facetoanimals <noreply@localhost>")
 
 # Content-Security-Policy (django-csp): no inline script anywhere in the app.
 CONTENT_SECURITY_POLICY = {
@@ -291,8 +265,8 @@ if not HTTPS:
     SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W012", "security.W016"]
 
 # The generation queue (RQ through django-rq).
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-FTA_JOB_TIMEOUT = env_int("FTA_JOB_TIMEOUT", 600)
+REDIS_URL = env_url("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"))
+FTA_JOB_TIMEOUT = env_int("FTA_JOB_TIMEOUT", 600, minimum=1, unit="seconds")
 RQ_QUEUES = {
     "gpu": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": FTA_JOB_TIMEOUT},
 }
@@ -306,16 +280,18 @@ RQ = {
 # Load the pipeline when the worker starts rather than on its first job.
 FTA_PRELOAD_PIPELINE = env_bool("FTA_PRELOAD_PIPELINE", True)
 # How often a worker looks for generations lost by dead workers or an emptied Redis.
-FTA_RECONCILE_INTERVAL = env_int("FTA_RECONCILE_INTERVAL", 30)
+FTA_RECONCILE_INTERVAL = env_int("FTA_RECONCILE_INTERVAL", 30, minimum=1, unit="seconds")
 # A worker that has not said it is alive for this long is dead, and its generation is re-queued once.
-FTA_WORKER_HEARTBEAT_TTL = env_int("FTA_WORKER_HEARTBEAT_TTL", 20)
+# At least 2: a worker says so every max(1, TTL / 4) seconds, so the key never lapses between two.
+FTA_WORKER_HEARTBEAT_TTL = env_int("FTA_WORKER_HEARTBEAT_TTL", 20, minimum=2, unit="seconds")
 
 # Models and the device (used by the worker only).
-FTA_SD_MODEL = os.environ.get("FTA_SD_MODEL", "stable-diffusion-v1-5/stable-diffusion-v1-5")
-FTA_CONTROLNET_MODEL = os.environ.get("FTA_CONTROLNET_MODEL", "CrucibleAI/ControlNetMediaPipeFace")
+FTA_SD_MODEL = env_str("FTA_SD_MODEL", "stable-diffusion-v1-5/stable-diffusion-v1-5")
+FTA_CONTROLNET_MODEL = env_str("FTA_CONTROLNET_MODEL", "CrucibleAI/ControlNetMediaPipeFace")
 # SD 1.5 inpainting weights for group photos (only their UNet is loaded); empty: the base model with the mask.
-FTA_SD_INPAINT_MODEL = os.environ.get("FTA_SD_INPAINT_MODEL", "")
-FTA_DEVICE = os.environ.get("FTA_DEVICE", "auto")
+FTA_SD_INPAINT_MODEL = env_str("FTA_SD_INPAINT_MODEL")
+# A torch device: cuda:N is the Nth visible GPU.
+FTA_DEVICE = env_match("FTA_DEVICE", "auto", r"auto|cpu|cuda(:[0-9]+)?", "`auto`, `cpu`, `cuda` or `cuda:N` (N: a GPU's index)")
 # How the pipeline runs (transform.pipeline.LoadOptions; docs/ENGINE.md says which are exact and why the defaults).
 # auto: fp16 on CUDA, fp32 on the CPU.
 FTA_PRECISION = env_choice("FTA_PRECISION", "auto", ("auto", "fp16", "bf16", "fp32"))
@@ -325,57 +301,54 @@ FTA_FUSE_QKV = env_choice("FTA_FUSE_QKV", "auto", ("auto", "1", "0"))
 # torch.compile UNet, ControlNet and VAE decoder (static shapes): slower first job of each size, faster later ones.
 FTA_TORCH_COMPILE = env_bool("FTA_TORCH_COMPILE")
 # With FTA_TORCH_COMPILE on CUDA: CUDA graphs too (compile mode "reduce-overhead").
-FTA_CUDA_GRAPHS = env_bool("FTA_CUDA_GRAPHS")
+FTA_CUDA_GRAPHS = env_bool("FTA_CUDA_GRAPHS")  # no effect without FTA_TORCH_COMPILE (check W002)
 # Prompt embeddings kept per (prompt, negative prompt); 0 turns the cache off.
-FTA_PROMPT_CACHE = env_int("FTA_PROMPT_CACHE", 64)
+FTA_PROMPT_CACHE = env_int("FTA_PROMPT_CACHE", 64, minimum=0)
 # At most this many compatible queued generations (same size, steps, sampler, mode, CFG, control) in one pipeline call.
-FTA_MAX_BATCH = env_int("FTA_MAX_BATCH", 4)
+FTA_MAX_BATCH = env_int("FTA_MAX_BATCH", 4, minimum=1)
 # CPU threads per worker process (0: PyTorch's default, every core); set cores / workers when several share a CPU.
-FTA_TORCH_THREADS = env_int("FTA_TORCH_THREADS", 0)
+FTA_TORCH_THREADS = env_int("FTA_TORCH_THREADS", 0, minimum=0)
 # The SD safety checker is tuned for NSFW images and needs extra weights; off by default.
 FTA_SAFETY_CHECKER = env_bool("FTA_SAFETY_CHECKER")
 
 # Uploads: refused before decoding when over these limits.
-FTA_UPLOAD_MAX_BYTES = env_int("FTA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
-FTA_UPLOAD_MAX_PIXELS = env_int("FTA_UPLOAD_MAX_PIXELS", 40_000_000)
-FTA_UPLOAD_MIN_SIDE = env_int("FTA_UPLOAD_MIN_SIDE", 64)
-# A PNG read for its A1111 settings on the generate form (never stored); at most FTA_UPLOAD_MAX_BYTES.
-FTA_PARAMS_PNG_MAX_BYTES = env_int("FTA_PARAMS_PNG_MAX_BYTES", 10 * 1024 * 1024)
+FTA_UPLOAD_MAX_BYTES = env_int("FTA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1, unit="bytes")
+FTA_UPLOAD_MAX_PIXELS = env_int("FTA_UPLOAD_MAX_PIXELS", 40_000_000, minimum=1, unit="pixels")
+FTA_UPLOAD_MIN_SIDE = env_int("FTA_UPLOAD_MIN_SIDE", 64, minimum=1, unit="pixels")
+# A PNG read for its A1111 settings on the generate form (never stored); at most FTA_UPLOAD_MAX_BYTES (check W001).
+FTA_PARAMS_PNG_MAX_BYTES = env_int("FTA_PARAMS_PNG_MAX_BYTES", 10 * 1024 * 1024, minimum=1, unit="bytes")
 FILE_UPLOAD_HANDLERS = [
     "gallery.upload_size.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 # Private media is handed to the front server instead of streamed from Python:
-# "" streams from Django, "nginx" answers X-Accel-Redirect under FTA_SENDFILE_PREFIX, "apache" X-Sendfile.
-FTA_SENDFILE = os.environ.get("FTA_SENDFILE", "")
-FTA_SENDFILE_PREFIX = os.environ.get("FTA_SENDFILE_PREFIX", "/protected-media/")
-if FTA_SENDFILE == "apache" and FTA_STORAGE == "s3":
-    stop_start_up("FTA_SENDFILE=apache needs files on local disk: use nginx or Django streaming with FTA_STORAGE=s3.")
+# "" streams from Django, "nginx" answers X-Accel-Redirect under FTA_SENDFILE_PREFIX, "apache" X-Sendfile
+# (local storage only: check E003).
+FTA_SENDFILE = env_choice("FTA_SENDFILE", "", ("", "nginx", "apache"))
+FTA_SENDFILE_PREFIX = env_match("FTA_SENDFILE_PREFIX", "/protected-media/", r"/(.*/)?", "a path that starts and ends with `/`")
 
 # Who may read /metrics besides staff: addresses or networks (CIDR), comma-separated; empty: staff only.
-FTA_METRICS_ALLOWED = env_list("FTA_METRICS_ALLOWED", "")
-for _network in FTA_METRICS_ALLOWED:
-    try:
-        ipaddress.ip_network(_network, strict=False)
-    except ValueError:
-        stop_start_up(f"FTA_METRICS_ALLOWED: {_network!r} is not an address or network.")
+FTA_METRICS_ALLOWED = env_networks("FTA_METRICS_ALLOWED")
 
 # Per-user limits.
-FTA_MAX_ACTIVE_GENERATIONS = env_int("FTA_MAX_ACTIVE_GENERATIONS", 8)
-FTA_UPLOADS_PER_HOUR = env_int("FTA_UPLOADS_PER_HOUR", 60)
-FTA_GENERATIONS_PER_HOUR = env_int("FTA_GENERATIONS_PER_HOUR", 120)
+FTA_MAX_ACTIVE_GENERATIONS = env_int("FTA_MAX_ACTIVE_GENERATIONS", 8, minimum=1)
+FTA_UPLOADS_PER_HOUR = env_int("FTA_UPLOADS_PER_HOUR", 60, minimum=1)
+FTA_GENERATIONS_PER_HOUR = env_int("FTA_GENERATIONS_PER_HOUR", 120, minimum=1)
 # Per client address (facetoanimals.client_address): new accounts and password reset mails.
-FTA_SIGNUPS_PER_HOUR = env_int("FTA_SIGNUPS_PER_HOUR", 5)
-FTA_PASSWORD_RESETS_PER_HOUR = env_int("FTA_PASSWORD_RESETS_PER_HOUR", 5)
+FTA_SIGNUPS_PER_HOUR = env_int("FTA_SIGNUPS_PER_HOUR", 5, minimum=1)
+FTA_PASSWORD_RESETS_PER_HOUR = env_int("FTA_PASSWORD_RESETS_PER_HOUR", 5, minimum=1)
 # Faces one group photo ("make everyone a dog") may turn into dogs; each counts as a dog for the limits above.
-FTA_MAX_FACES_PER_GROUP = env_int("FTA_MAX_FACES_PER_GROUP", 8)
+FTA_MAX_FACES_PER_GROUP = env_int("FTA_MAX_FACES_PER_GROUP", 8, minimum=1)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("FTA_LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("FTA_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    },
     # django-axes logs every successful login at INFO; lockouts are warnings.
     "loggers": {"axes": {"level": "WARNING"}},
 }

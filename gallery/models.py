@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, OuterRef, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -141,6 +141,33 @@ class Photo(models.Model):
         return photo
 
 
+# A queued generation's place is counted exactly up to here; further back it is "more than this many
+# ahead". Counting stops there, so a status poll costs the same however long the queue is.
+QUEUE_PLACES_COUNTED = 100
+
+
+class CountRows(models.Subquery):
+    """How many rows a subquery returns: a COUNT over it, so the subquery's LIMIT bounds the work."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = models.IntegerField()
+
+
+class GenerationQuerySet(models.QuerySet):
+    def with_queue_ahead(self):
+        """Annotates `queued_ahead`: for a queued generation, the queued generations enqueued before it,
+        counted up to QUEUE_PLACES_COUNTED + 1 (a range read of that many entries of the (status,
+        enqueued_at) index, at most); None for any other. Read live, so a cancel, a deletion, a re-queue
+        (a new enqueued_at) or a batch taking dogs from further back shows at the next poll."""
+        ahead = (
+            Generation.objects.filter(status=Generation.Status.QUEUED, enqueued_at__lt=OuterRef("enqueued_at"))
+            .order_by()
+            .values("pk")[: QUEUE_PLACES_COUNTED + 1]
+        )
+        queued = When(status=Generation.Status.QUEUED, enqueued_at__isnull=False, then=CountRows(ahead))
+        return self.annotate(queued_ahead=Case(queued, default=None))
+
+
 class Generation(models.Model):
     """One dog portrait job; this row, not the queue, is the source of truth."""
 
@@ -213,11 +240,18 @@ class Generation(models.Model):
     # A favourite: filterable in the gallery and never removed by any clean-up.
     starred = models.BooleanField(default=False)
 
+    objects = GenerationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("generation")
         verbose_name_plural = _("generations")
-        indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["review_state", "-created_at"])]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["review_state", "-created_at"]),
+            # The queue in order: a place in it is a bounded range read (GenerationQuerySet.with_queue_ahead).
+            models.Index(fields=["status", "enqueued_at"], name="generation_queue_order"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["queued", "running", "succeeded", "failed", "cancelled"]),
@@ -322,12 +356,17 @@ class Generation(models.Model):
 
         return get_breed(self.breed).name if is_breed(self.breed) else self.breed
 
-    def queue_position(self):
-        """1 for the next to start; None unless queued."""
+    def places_ahead(self):
+        """Queued generations ahead of this one, up to QUEUE_PLACES_COUNTED + 1; None unless queued.
+
+        No query of its own when the row was fetched with_queue_ahead() (status.json, the generation page).
+        """
         if self.status != self.Status.QUEUED or not self.enqueued_at:
             return None
-        ahead = Generation.objects.filter(status=self.Status.QUEUED, enqueued_at__lt=self.enqueued_at)
-        return ahead.count() + 1
+        if hasattr(self, "queued_ahead"):
+            return self.queued_ahead
+        # filter().first(): a row deleted meanwhile has no place (None), not an error.
+        return Generation.objects.with_queue_ahead().filter(pk=self.pk).values_list("queued_ahead", flat=True).first()
 
 
 def new_link_token():

@@ -21,7 +21,7 @@ from . import publication
 from .forms import CONTROL_MODE_LABELS, GenerateForm, UploadForm, upload_rules_text
 from .media import DOG_CACHE, serve_file
 from .metrics import count_upload_refusal, refusal_reason
-from .models import Generation, Photo
+from .models import QUEUE_PLACES_COUNTED, Generation, Photo
 from .rate_limits import generation_limit_message, holding, record_generations, record_upload, upload_limit_message
 from .storage import StorageUnavailable
 
@@ -275,7 +275,8 @@ def generate(request, pk):
 
 @login_required
 def generation(request, pk):
-    generation = get_object_or_404(publication.own(request.user, Generation).select_related("photo"), pk=pk)
+    generations = publication.own(request.user, Generation).select_related("photo").with_queue_ahead()
+    generation = get_object_or_404(generations, pk=pk)
     return render(request, "gallery/generation.html", generation_context(generation))
 
 
@@ -288,11 +289,10 @@ def generation_context(generation):
         "inference": _("Drawing"),
         "saving": _("Saving"),
     }
-    position = generation.queue_position()
     return {
         "generation": generation,
         "breed": get_breed(generation.breed) if is_breed(generation.breed) else None,
-        "step_text": step_text(generation, position),
+        "step_text": step_text(generation),
         "parameters": parameter_rows(generation),
         # What the owner is told about sharing, as gallery.publication decides it.
         "share_link": generation.share_links.filter(disabled=False).first(),
@@ -335,17 +335,22 @@ def parameter_rows(generation):
     return rows
 
 
-def queue_text(position):
-    """The queue line under the progress bar; "" once the dog has left the queue."""
-    return _("Waiting in the queue: number %(n)s.") % {"n": position} if position else ""
+def queue_text(generation):
+    """The queue line under the progress bar: its place, counted up to QUEUE_PLACES_COUNTED; "" once it left the queue."""
+    ahead = generation.places_ahead()
+    if ahead is None:
+        return ""
+    if ahead > QUEUE_PLACES_COUNTED:
+        return _("Waiting in the queue: more than %(n)s dogs ahead.") % {"n": QUEUE_PLACES_COUNTED}
+    return _("Waiting in the queue: number %(n)s.") % {"n": ahead + 1}
 
 
-def step_text(generation, position=None):
+def step_text(generation):
     """The one live line under the progress bar (static/js/progress.js has it read out): the place in
-    the queue while the dog waits (`position`: generation.queue_position()), then the step; for a
-    group photo also the face being made, or the faces when a batch makes several at once."""
+    the queue while the dog waits, then the step; for a group photo also the face being made, or the
+    faces when a batch makes several at once."""
     if generation.status == Generation.Status.QUEUED:
-        return queue_text(position) or _("Waiting to start.")
+        return queue_text(generation) or _("Waiting to start.")
     steps = _("Step %(step)s of %(steps)s") % {"step": generation.step, "steps": generation.steps}
     if not generation.is_group or not generation.face:
         return steps
@@ -364,9 +369,10 @@ STATUS_FIELDS = ("status", "step", "steps", "breed", "error", "enqueued_at", "fa
 @login_required
 @require_GET
 def generation_status(request, pk):
-    """Polled every second by many users: one query, no image work."""
-    generation = get_object_or_404(publication.own(request.user, Generation).only(*STATUS_FIELDS), pk=pk)
-    position = generation.queue_position()
+    """Polled every second by many users: one query beyond the session's, whose cost does not grow with
+    the queue (its place is counted up to QUEUE_PLACES_COUNTED); no image work."""
+    generations = publication.own(request.user, Generation).only(*STATUS_FIELDS).with_queue_ahead()
+    generation = get_object_or_404(generations, pk=pk)
     return JsonResponse(
         {
             "status": generation.status,
@@ -377,8 +383,8 @@ def generation_status(request, pk):
             "error": _(generation.error) if generation.error else None,
             # For the page's live badge and queue line (static/js/progress.js), in the page's language.
             "label": generation.get_status_display(),
-            "step_text": step_text(generation, position),
-            "queue_text": queue_text(position),
+            "step_text": step_text(generation),
+            "queue_text": queue_text(generation),
             # A group photo: the face being made and how many (a single dog: 0 of 1 while queued, then 1).
             "face": generation.face,
             "faces": generation.faces,

@@ -43,3 +43,14 @@ def test_an_inpainting_model_folder_without_a_unet_is_named(settings, tiny_pipel
     code, out = doctor()
     assert code == 1
     assert f"FAIL inpainting model: FTA_SD_INPAINT_MODEL={tmp_path} has no unet/config.json" in out
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:1"])
+def test_a_cuda_device_without_a_visible_gpu_is_named(settings, monkeypatch, device):
+    from gallery.management.commands import doctor as command
+
+    monkeypatch.setattr(command.shutil, "which", lambda program: None)  # a machine without NVIDIA's driver
+    monkeypatch.setattr(command.os.path, "exists", lambda path: False)
+    settings.FTA_DEVICE = device
+    with pytest.raises(command.CheckFailed, match=f"FTA_DEVICE={device} but no NVIDIA GPU is visible"):
+        command.check_device()

@@ -1,7 +1,9 @@
 import io
+from datetime import timedelta
 
 from django.test import TestCase, override_settings
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from gallery.generations.preview_store import delete_preview, store_preview
@@ -38,18 +40,57 @@ class StatusEndpointTests(TestCase):
         )
 
     def test_a_queued_dog_reports_its_place_in_the_queue_in_words(self):
-        from django.utils import timezone
-
         Generation.objects.filter(pk=self.generation.pk).update(status="queued", enqueued_at=timezone.now())
         status = self.client.get(self.url).json()
         self.assertEqual((status["label"], status["queue_text"]), ("Queued", "Waiting in the queue: number 1."))
         # The live line says the same while it waits, not "Step 0 of 20".
         self.assertEqual(status["step_text"], "Waiting in the queue: number 1.")
 
-    def test_status_is_one_query_beyond_the_session(self):
+    def queue_behind(self, count, status="queued"):
+        """`count` generations of someone else enqueued before this one, which is then queued."""
+        earlier = timezone.now() - timedelta(minutes=10)
+        if not hasattr(self, "strangers_photo"):
+            self.strangers_photo = make_photo(make_user("sam"))
+        photo = self.strangers_photo
+        Generation.objects.bulk_create(
+            Generation(owner=photo.owner, photo=photo, breed="pug", status=status, enqueued_at=earlier + timedelta(seconds=i))
+            for i in range(count)
+        )
+        Generation.objects.filter(pk=self.generation.pk).update(status="queued", enqueued_at=timezone.now())
+
+    def test_only_dogs_still_waiting_ahead_count_for_the_place(self):
+        self.queue_behind(2)
+        self.queue_behind(3, status="running")  # taken from further back by a batch
+        self.queue_behind(4, status="cancelled")
+        later = make_generation(make_photo(self.user), status="queued", enqueued_at=timezone.now() + timedelta(seconds=1))
+        self.assertEqual(self.client.get(self.url).json()["queue_text"], "Waiting in the queue: number 3.")
+        self.assertEqual(
+            self.client.get(f"/generations/{later.pk}/status.json").json()["queue_text"], "Waiting in the queue: number 4."
+        )
+
+    def test_the_place_is_counted_up_to_a_hundred_dogs_ahead(self):
+        self.queue_behind(100)
+        self.assertEqual(self.client.get(self.url).json()["queue_text"], "Waiting in the queue: number 101.")
+
+    def test_further_back_the_place_says_more_than_a_hundred_dogs_ahead(self):
+        self.queue_behind(101)
+        self.assertEqual(self.client.get(self.url).json()["queue_text"], "Waiting in the queue: more than 100 dogs ahead.")
+
+    def test_a_queued_dog_deleted_while_its_page_renders_has_no_place(self):
+        Generation.objects.filter(pk=self.generation.pk).update(status="queued", enqueued_at=timezone.now())
+        self.generation.refresh_from_db()
+        Generation.objects.filter(pk=self.generation.pk).delete()
+        self.assertIsNone(self.generation.places_ahead())
+
+    def test_status_is_one_query_beyond_the_session_running_or_queued(self):
         self.client.get(self.url)
         with self.assertNumQueries(3):  # session, user, generation
             self.client.get(self.url)
+        self.queue_behind(150)
+        for queued_at in (timezone.now() - timedelta(hours=1), timezone.now()):  # first in the queue, then far back
+            Generation.objects.filter(pk=self.generation.pk).update(enqueued_at=queued_at)
+            with self.assertNumQueries(3):
+                self.assertTrue(self.client.get(self.url).json()["queue_text"])
 
     def test_a_finished_generation_reports_full_progress(self):
         Generation.objects.filter(pk=self.generation.pk).update(status="succeeded", step=20)

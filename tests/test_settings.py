@@ -1,13 +1,20 @@
 """Start-up behaviour that only shows in a fresh process: production checks and the web's imports."""
 
 import os
+import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from unittest import mock
 
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
 
-from .processes import run_python
+from facetoanimals import env
+from facetoanimals.checks import refuse_start_up_on_errors
+from facetoanimals.env import StartUpRefused
+
+from .processes import free_port, run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +25,14 @@ def manage(*args, **env):
     )
 
 
-class ProductionSettingsTests(SimpleTestCase):
+class StartUpRefusals:
+    def assertStartUpRefused(self, result, message):
+        """Exactly one line on stderr, naming the variable and what it accepts; no traceback."""
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual(result.stderr.splitlines(), [f"Facetoanimals: {message}"])
+
+
+class ProductionSettingsTests(StartUpRefusals, SimpleTestCase):
     def test_check_deploy_passes_with_debug_off_and_a_real_secret_key(self):
         secret = "k" * 20 + "9f8a7sd6f5a4s3d2f1gh0jk-lq_wer!ty"
         for https in ("0", "1"):
@@ -43,26 +57,193 @@ class ProductionSettingsTests(SimpleTestCase):
         )
         self.assertEqual(result.stdout.split(), ["True"] * 4, result.stderr)
 
-    def test_a_missing_secret_key_in_production_stops_start_up_with_one_line(self):
-        env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
-        result = subprocess.run(
-            [sys.executable, "manage.py", "check"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**env, "FTA_ENV": "production", "DJANGO_SETTINGS_MODULE": "facetoanimals.settings"},
-        )
+    def test_a_missing_secret_key_in_production_stops_start_up_and_writes_none(self):
+        with tempfile.TemporaryDirectory() as var:
+            result = manage("check", DJANGO_SECRET_KEY="", FTA_ENV="production", FTA_VAR_DIR=var)
+            self.assertEqual(result.returncode, 1)
+            self.assertIn("(facetoanimals.E001) DJANGO_SECRET_KEY must be set when FTA_ENV=production.", result.stderr)
+            self.assertIn("HINT: Generate one with: python -c", result.stderr)
+            self.assertNotIn("Traceback", result.stderr)
+            self.assertFalse((Path(var) / "secret_key").exists())
+
+    def test_a_misspelt_environment_stops_start_up_instead_of_running_as_development(self):
+        with tempfile.TemporaryDirectory() as var:
+            result = manage("check", DJANGO_SECRET_KEY="", FTA_ENV="prod", FTA_VAR_DIR=var)
+            self.assertStartUpRefused(result, "FTA_ENV must be one of development, production, not 'prod'.")
+            self.assertFalse((Path(var) / "secret_key").exists(), "a development key was written")
+
+    def test_debug_pages_in_production_stop_start_up(self):
+        result = manage("check", DJANGO_SECRET_KEY="x" * 50, FTA_ENV="production", DJANGO_DEBUG="1")
         self.assertEqual(result.returncode, 1)
-        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
-        self.assertIn("DJANGO_SECRET_KEY must be set", result.stderr)
+        self.assertIn("(facetoanimals.E005) DJANGO_DEBUG is on with FTA_ENV=production", result.stderr)
+
+
+class BadValueTests(StartUpRefusals, SimpleTestCase):
+    """Values that were accepted, or refused with a 28-line traceback: one line each now."""
+
+    def test_a_misspelt_boolean(self):
+        self.assertStartUpRefused(
+            manage("check", FTA_HTTPS="ture"),
+            "FTA_HTTPS must be a boolean (1, true, yes, on, 0, false, no or off, any case), not 'ture'.",
+        )
+
+    def test_a_duration_with_a_unit(self):
+        self.assertStartUpRefused(
+            manage("check", FTA_JOB_TIMEOUT="10m"), "FTA_JOB_TIMEOUT must be a whole number of seconds, 1 or more, not '10m'."
+        )
+
+    def test_an_unknown_device(self):
+        self.assertStartUpRefused(
+            manage("check", FTA_DEVICE="gpu"), "FTA_DEVICE must be auto, cpu, cuda or cuda:N (N: a GPU's index), not 'gpu'."
+        )
+
+    def test_a_misspelt_front_server(self):
+        self.assertStartUpRefused(
+            manage("check", FTA_SENDFILE="ngnix"), "FTA_SENDFILE must be one of empty, nginx, apache, not 'ngnix'."
+        )
+
+    def test_a_batch_of_none(self):
+        self.assertStartUpRefused(manage("check", FTA_MAX_BATCH="0"), "FTA_MAX_BATCH must be a whole number, 1 or more, not '0'.")
+
+    def test_an_unknown_storage(self):
+        self.assertStartUpRefused(manage("check", FTA_STORAGE="s4"), "FTA_STORAGE must be one of local, s3, not 's4'.")
+
+    def test_a_metrics_address_that_is_not_one(self):
+        self.assertStartUpRefused(
+            manage("check", FTA_METRICS_ALLOWED="10.0.0.0/8,prometheus.internal"),
+            "FTA_METRICS_ALLOWED must be comma-separated IP addresses or networks (CIDR), not 'prometheus.internal'.",
+        )
+
+    def test_a_database_url_is_refused_without_showing_its_password(self):
+        result = manage("check", DATABASE_URL="mysqlx://app:hunter2@db.internal/fta")
+        self.assertStartUpRefused(
+            result,
+            "DATABASE_URL must be a database URL such as postgres://user@host/db or sqlite:///path, not one starting mysqlx://.",
+        )
+
+
+class StartUpCommandsTests(StartUpRefusals, SimpleTestCase):
+    """The same one line whichever way the app starts: the worker, and gunicorn as the Procfile runs it."""
+
+    def test_the_worker_stops_with_one_line(self):
+        self.assertStartUpRefused(
+            manage("rqworker", "gpu", "--burst", FTA_JOB_TIMEOUT="10m"),
+            "FTA_JOB_TIMEOUT must be a whole number of seconds, 1 or more, not '10m'.",
+        )
+
+    def web(self, **env):
+        """The Procfile's web line, run as honcho runs it (a shell), on a free port; stops within a minute."""
+        command = next(line[len("web:") :] for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+        with tempfile.TemporaryDirectory() as var:
+            (Path(var) / "static").mkdir()  # as collectstatic leaves it: whitenoise warns otherwise
+            env = {
+                **os.environ,
+                "DJANGO_SECRET_KEY": "",
+                "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+                "DJANGO_SETTINGS_MODULE": "facetoanimals.settings",
+                "FTA_VAR_DIR": var,
+                "FTA_PORT": str(free_port()),
+                **env,
+            }
+            return subprocess.run(
+                ["bash", "-c", f"exec {command}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+            )
+
+    def test_gunicorn_stops_with_one_line_instead_of_restarting_its_workers(self):
+        result = self.web(FTA_MAX_BATCH="0")
+        self.assertEqual(result.returncode, 4, result.stderr)  # gunicorn's "app failed to load"
+        self.assertEqual(result.stderr.splitlines(), ["Facetoanimals: FTA_MAX_BATCH must be a whole number, 1 or more, not '0'."])
+
+    def test_gunicorn_runs_the_system_checks_and_stops_with_one_line_per_error(self):
+        result = self.web(FTA_STORAGE="s3", FTA_S3_BUCKET="", FTA_SENDFILE="apache")
+        self.assertEqual(result.returncode, 4, result.stderr)
+        lines = result.stderr.splitlines()
+        self.assertEqual(
+            [line.split(")")[0] for line in lines], ["Facetoanimals: (facetoanimals.E002", "Facetoanimals: (facetoanimals.E003"]
+        )
+        self.assertTrue(all(" Hint: " in line for line in lines), lines)
+
+
+class SystemChecksTests(SimpleTestCase):
+    def test_every_problem_of_the_configuration_shows_at_once_each_with_a_hint(self):
+        result = manage(
+            "check",
+            DJANGO_SECRET_KEY="",
+            FTA_ENV="production",
+            DJANGO_DEBUG="1",
+            FTA_STORAGE="s3",
+            FTA_S3_BUCKET="",
+            FTA_SENDFILE="apache",
+        )
+        self.assertEqual(result.returncode, 1, result.stderr)
+        found = re.findall(r"\((facetoanimals\.[EW]\d+)\)", result.stderr)
+        self.assertEqual(found, ["facetoanimals.E001", "facetoanimals.E002", "facetoanimals.E003", "facetoanimals.E005"])
+        self.assertEqual(result.stderr.count("HINT:"), 4)
         self.assertNotIn("Traceback", result.stderr)
 
-    def test_a_misspelt_boolean_stops_start_up_with_one_line_naming_it(self):
-        result = manage("check", FTA_HTTPS="ture")
-        self.assertNotEqual(result.returncode, 0)
-        last_line = result.stderr.strip().splitlines()[-1]
-        self.assertIn("ImproperlyConfigured: FTA_HTTPS='ture' is not a boolean", last_line)
+    @override_settings(FTA_STORAGE="s3", FTA_S3_BUCKET="", EMAIL_BACKEND="gallery.no_such.Backend")
+    def test_a_wsgi_start_up_refuses_on_any_error(self):
+        with self.assertRaises(StartUpRefused) as refused:
+            refuse_start_up_on_errors()
+        self.assertEqual(
+            [line.split(")")[0] for line in refused.exception.lines],
+            ["Facetoanimals: (facetoanimals.E002", "Facetoanimals: (facetoanimals.E004"],
+        )
+
+    @override_settings(FTA_CUDA_GRAPHS=True, FTA_TORCH_COMPILE=False)
+    def test_a_wsgi_start_up_goes_on_with_warnings_and_logs_them(self):
+        with self.assertLogs("facetoanimals.checks", "WARNING") as logs:
+            refuse_start_up_on_errors()
+        self.assertEqual(len(logs.records), 1)
+        self.assertIn("(facetoanimals.W002) FTA_CUDA_GRAPHS does nothing without FTA_TORCH_COMPILE.", logs.output[0])
+
+
+class ReaderTests(SimpleTestCase):
+    """facetoanimals.env's readers, in this process (start-up itself is tested above)."""
+
+    def setUp(self):
+        accepts = mock.patch.dict(env.ACCEPTS)  # FTA_PROBE is no setting: README need not list it
+        accepts.start()
+        self.addCleanup(accepts.stop)
+
+    def refusal(self, reader, value, *args, **kwargs):
+        with mock.patch.dict(os.environ, {"FTA_PROBE": value}), self.assertRaises(StartUpRefused) as refused:
+            reader("FTA_PROBE", *args, **kwargs)
+        self.assertEqual(len(refused.exception.lines), 1)
+        return refused.exception.lines[0]
+
+    def read(self, reader, value, *args, **kwargs):
+        with mock.patch.dict(os.environ, {"FTA_PROBE": value}):
+            return reader("FTA_PROBE", *args, **kwargs)
+
+    def test_booleans_take_their_words_in_any_case_and_nothing_else(self):
+        self.assertEqual(
+            [self.read(env.env_bool, v) for v in ("YES", " on ", "0", "False", "")], [True, True, False, False, False]
+        )
+        for typo in ("ture", "2", "y", "enabled"):
+            self.assertIn("FTA_PROBE must be a boolean", self.refusal(env.env_bool, typo))
+
+    def test_a_number_is_refused_outside_its_range_at_either_end(self):
+        self.assertEqual(self.read(env.env_int, "65535", 1, minimum=1, maximum=65535), 65535)
+        self.assertEqual(self.read(env.env_int, "", 587, minimum=1, maximum=65535), 587)
+        for wrong in ("0", "65536", "-1", "1.5", "1e3", "eight"):
+            self.assertEqual(
+                self.refusal(env.env_int, wrong, 1, minimum=1, maximum=65535),
+                f"Facetoanimals: FTA_PROBE must be a whole number, from 1 to 65535, not {wrong!r}.",
+            )
+
+    def test_a_url_is_refused_without_repeating_it(self):
+        for url in ("http://:hunter2@cache:6379/0", "hunter2@cache:6379", "redis://:hunter2@"):
+            line = self.refusal(env.env_url, url, "", ("redis", "rediss", "unix"))
+            self.assertIn("FTA_PROBE must be a redis://, rediss:// or unix:// URL, not", line)
+            self.assertNotIn("hunter2", line)
+        self.assertEqual(
+            self.read(env.env_url, "rediss://:pw@cache:6380/1", "", ("redis", "rediss")), "rediss://:pw@cache:6380/1"
+        )
+
+    def test_a_time_zone_must_exist(self):
+        self.assertEqual(self.read(env.env_time_zone, "Asia/Seoul", "UTC"), "Asia/Seoul")
+        self.assertIn("IANA time zone name", self.refusal(env.env_time_zone, "Mars/Olympus_Mons", "UTC"))
 
 
 class TestSettingsTests(SimpleTestCase):
@@ -84,28 +265,6 @@ class TestSettingsTests(SimpleTestCase):
         for folder in folders:
             self.assertNotIn(ROOT, folder.parents)
             self.assertFalse(folder.exists(), f"{folder} outlived the process")
-
-
-class StorageSettingsTests(SimpleTestCase):
-    def test_an_unknown_storage_stops_start_up_with_one_line(self):
-        result = manage("check", FTA_STORAGE="s4")
-        self.assertEqual(result.returncode, 1)
-        self.assertEqual(result.stderr.strip(), "Facetoanimals: FTA_STORAGE must be one of local, s3, not 's4'.")
-
-    def test_s3_storage_without_a_bucket_stops_start_up_with_one_line(self):
-        result = manage("check", FTA_STORAGE="s3", FTA_S3_BUCKET="")
-        self.assertEqual(result.returncode, 1)
-        self.assertEqual(result.stderr.strip(), "Facetoanimals: FTA_S3_BUCKET must be set when FTA_STORAGE=s3.")
-
-    def test_apache_sendfile_with_s3_storage_stops_start_up_with_one_line(self):
-        result = manage("check", FTA_STORAGE="s3", FTA_S3_BUCKET="media", FTA_SENDFILE="apache")
-        self.assertEqual(result.returncode, 1)
-        self.assertIn("FTA_SENDFILE=apache needs files on local disk", result.stderr)
-
-    def test_a_metrics_address_that_is_not_one_stops_start_up_with_one_line(self):
-        result = manage("check", FTA_METRICS_ALLOWED="10.0.0.0/8,prometheus.internal")
-        self.assertEqual(result.returncode, 1)
-        self.assertIn("FTA_METRICS_ALLOWED: 'prometheus.internal' is not an address or network.", result.stderr)
 
 
 WEB_IMPORTS_PROBE = """
@@ -151,12 +310,16 @@ class WebProcessImportsTests(SimpleTestCase):
 
 
 class DocumentationTests(SimpleTestCase):
-    def test_every_environment_variable_the_settings_read_is_documented_in_the_readme(self):
-        import re
+    def test_readmes_table_names_every_variable_the_settings_read_with_what_it_accepts(self):
+        self.assertIn("FTA_EMAIL_BACKEND", env.ACCEPTS)
+        rows = {}
+        for line in (ROOT / "README.md").read_text().splitlines():
+            cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+            if line.startswith("| `") and len(cells) == 4:
+                for name in re.findall(r"`([A-Z0-9_]+)`", cells[0]):
+                    rows[name] = cells[2]
+        self.assertEqual({name: rows.get(name) for name in env.ACCEPTS}, env.ACCEPTS)
 
-        settings_source = (ROOT / "facetoanimals" / "settings.py").read_text()
-        # \s* so that a read spread over several lines counts too.
-        read = set(re.findall(r'(?:env_\w+|os\.environ\.get)\(\s*"([A-Z_]+)"', settings_source))
-        self.assertIn("FTA_EMAIL_BACKEND", read)
-        readme = (ROOT / "README.md").read_text()
-        self.assertEqual({name for name in read if f"`{name}`" not in readme}, set())
+    def test_the_settings_read_the_environment_only_through_the_strict_readers(self):
+        source = (ROOT / "facetoanimals" / "settings.py").read_text()
+        self.assertNotRegex(source, r"os\.environ|getenv")

@@ -94,8 +94,8 @@ def check_model(variable, required_file):
 def check_device():
     wanted = settings.FTA_DEVICE
     has_gpu = bool(shutil.which("nvidia-smi")) or os.path.exists("/dev/nvidia0")
-    if wanted == "cuda" and not has_gpu:
-        raise CheckFailed("FTA_DEVICE=cuda but no NVIDIA GPU is visible: set FTA_DEVICE=auto or cpu")
+    if wanted.startswith("cuda") and not has_gpu:
+        raise CheckFailed(f"FTA_DEVICE={wanted} but no NVIDIA GPU is visible: set FTA_DEVICE=auto or cpu")
     if wanted == "auto":
         return "auto → " + ("cuda (NVIDIA GPU visible)" if has_gpu else "cpu (no GPU: real weights will be slow)")
     return wanted

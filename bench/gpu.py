@@ -37,7 +37,7 @@ from transform.samplers import make_scheduler
 from transform.tiny_pipeline import write_tiny_pipeline
 
 INPUTS = Path(__file__).parent / "gpu_inputs"
-PROMPT = GenerationParams.prompt_template.format(breed="golden retriever")
+PROMPT = GenerationParams().prompt_for("golden retriever")
 
 
 def arguments(argv=None):

@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from transform.strict_numbers import parse_integer
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FTA_VAR_DIR", BASE_DIR / "var"))
 
@@ -30,15 +32,21 @@ def env_bool(name, default=False):
     return BOOLEANS[value]
 
 
-def env_int(name, default):
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
-
-
 def stop_start_up(message):
     """A one-line reason instead of a traceback: start-up stops here."""
     sys.stderr.write(f"Facetoanimals: {message}\n")
     raise SystemExit(1)
+
+
+def env_int(name, default):
+    """Strict: ASCII digits (and a leading minus) only; anything else stops start-up with one line."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return parse_integer(value)
+    except ValueError:
+        stop_start_up(f"{name} must be a whole number, not {value!r}.")
 
 
 def env_choice(name, default, choices):
@@ -364,6 +372,8 @@ for _network in FTA_METRICS_ALLOWED:
 FTA_MAX_ACTIVE_GENERATIONS = env_int("FTA_MAX_ACTIVE_GENERATIONS", 8)
 FTA_UPLOADS_PER_HOUR = env_int("FTA_UPLOADS_PER_HOUR", 60)
 FTA_GENERATIONS_PER_HOUR = env_int("FTA_GENERATIONS_PER_HOUR", 120)
+# PNGs read for their A1111 settings (gallery:params-from-png), each attempt counted.
+FTA_PARAMS_PNG_READS_PER_HOUR = env_int("FTA_PARAMS_PNG_READS_PER_HOUR", 60)
 # Per client address (facetoanimals.client_address): new accounts and password reset mails.
 FTA_SIGNUPS_PER_HOUR = env_int("FTA_SIGNUPS_PER_HOUR", 5)
 FTA_PASSWORD_RESETS_PER_HOUR = env_int("FTA_PASSWORD_RESETS_PER_HOUR", 5)

@@ -106,7 +106,7 @@ class UrlAccessTests(TestCase):
 
         app_names = {n for n in get_resolver().reverse_dict if isinstance(n, str)}
         app_names |= {f"gallery:{n}" for n in get_resolver().namespace_dict["gallery"][1].reverse_dict if isinstance(n, str)}
-        # Covered elsewhere: the reset flow (test_accounts), sign-up activation (test_attacks), showcase images
+        # Covered elsewhere: the reset flow (test_accounts), sign-up activation (test_signup_takeover), showcase images
         # (test_review), Django's set_language.
         skipped = {
             "signup-activate",

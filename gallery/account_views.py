@@ -32,11 +32,14 @@ def signup(request):
         return redirect("gallery:index")
     form = SignupForm(request.POST or None)
     if request.method == "POST":
-        refusal = rate_limits.signup_limit_message(request)
+        with rate_limits.holding(request=request):
+            refusal = rate_limits.signup_limit_message(request)
+            accepted = not refusal and form.is_valid()
+            if accepted:
+                rate_limits.record_signup(request)
         if refusal:
             return too_many(request, refusal)
-        if form.is_valid():
-            rate_limits.record_signup(request)
+        if accepted:
             send_signup_mail(request, form.cleaned_data)
             return redirect("signup-sent")
     return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
@@ -109,28 +112,32 @@ class PasswordResetView(auth_views.PasswordResetView):
     """Django's, with at most FTA_PASSWORD_RESETS_PER_HOUR requests (mails) per address."""
 
     def post(self, request, *args, **kwargs):
-        refusal = rate_limits.password_reset_limit_message(request)
+        form = self.get_form()
+        with rate_limits.holding(request=request):
+            refusal = rate_limits.password_reset_limit_message(request)
+            if not refusal and form.is_valid():
+                rate_limits.record_password_reset(request)
         if refusal:
             return too_many(request, refusal)
-        return super().post(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        rate_limits.record_password_reset(self.request)
-        return super().form_valid(form)
+        return self.form_valid(form) if form.is_valid() else self.form_invalid(form)  # the mail goes outside the lock
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's, refusing once the current password was wrong FTA_LOGIN_FAILURE_LIMIT times in an hour."""
 
     def post(self, request, *args, **kwargs):
-        refusal = rate_limits.wrong_password_limit_message(request.user)
+        refusal, self.attempt = rate_limits.take_password_attempt(request.user)
         if refusal:
             return too_many(request, refusal)
         return super().post(request, *args, **kwargs)
 
+    def form_valid(self, form):
+        self.attempt.delete()  # the current password was right
+        return super().form_valid(form)
+
     def form_invalid(self, form):
-        if form.has_error("old_password", "password_incorrect"):
-            rate_limits.record_wrong_password(self.request.user)
+        if not form.has_error("old_password", "password_incorrect"):
+            self.attempt.delete()
         return super().form_invalid(form)
 
 
@@ -159,15 +166,15 @@ def export(request):
 def delete_account(request):
     form = DeleteAccountForm(request.user, request.POST or None)
     if request.method == "POST":
-        refusal = rate_limits.wrong_password_limit_message(request.user)
+        refusal, attempt = rate_limits.take_password_attempt(request.user)
         if refusal:
             return too_many(request, refusal)
         if form.is_valid():
             user = request.user
             logout(request)
-            delete_user(user)
+            delete_user(user)  # the attempt goes with the account
             messages.success(request, _("Your account, photos and dogs have been deleted."))
             return redirect("home")
-        if form.has_error("password", "password_incorrect"):
-            rate_limits.record_wrong_password(request.user)
+        if not form.has_error("password", "password_incorrect"):
+            attempt.delete()
     return render(request, "accounts/delete.html", {"form": form}, status=400 if form.errors else 200)

@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from . import publication
 from .models import Generation, Photo, ShareLink
 from .views import is_uuid
 
@@ -261,7 +262,9 @@ class UsageUserAdmin(UserAdmin):
 
 @admin.register(ShareLink)
 class ShareLinkAdmin(admin.ModelAdmin):
-    """Owners' unlisted links; staff disable any of them here (the link then answers 404)."""
+    """Owners' unlisted links; reviewers disable any of them here (the link then answers 404).
+
+    Who may is gallery.publication's to say: the Reviewers group, not only superusers."""
 
     list_display = ("token", "generation", "owner", "created_at", "disabled")
     list_filter = ("disabled",)
@@ -275,9 +278,15 @@ class ShareLinkAdmin(admin.ModelAdmin):
     def owner(self, link):
         return link.generation.owner
 
-    @admin.action(description=_("Disable the selected links"))
+    @admin.action(description=_("Disable the selected links"), permissions=["change"])
     def disable(self, request, queryset):
         queryset.update(disabled=True)
 
     def has_add_permission(self, request):
         return False
+
+    def has_view_permission(self, request, obj=None):
+        return publication.may_turn_off_links(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return publication.may_turn_off_links(request.user)

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from . import publication
 from .models import Generation
 
 CHUNK_BYTES = 256 * 1024
@@ -84,7 +85,7 @@ def chosen_generations(request):
 
     404 when any id is not one of the user's own dogs, exactly as if none of them existed.
     """
-    mine = Generation.objects.filter(owner=request.user)
+    mine = publication.own(request.user, Generation)
     if request.POST.get("starred") == "1":
         chosen = list(mine.filter(starred=True))
     else:

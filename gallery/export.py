@@ -6,6 +6,7 @@ import zipfile
 
 from django.http import FileResponse
 
+from . import publication
 from .media import storage_unavailable_response
 from .models import Generation, Photo
 from .storage import STORAGE_ERRORS
@@ -29,7 +30,7 @@ def build_archive(user):
     archive = tempfile.TemporaryFile()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:  # images are compressed already
         photos = []
-        for photo in Photo.objects.filter(owner=user).order_by("created_at"):
+        for photo in publication.own(user, Photo).order_by("created_at"):
             name = f"photos/{photo.pk}.jpg"
             write_file(zf, name, photo.image)
             photos.append(
@@ -42,7 +43,7 @@ def build_archive(user):
                 }
             )
         dogs = []
-        for generation in Generation.objects.filter(owner=user).order_by("created_at"):
+        for generation in publication.own(user, Generation).order_by("created_at"):
             name = f"dogs/{generation.pk}.png" if generation.result else None
             if name:
                 write_file(zf, name, generation.result)

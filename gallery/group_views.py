@@ -11,7 +11,7 @@ from gallery.generations.queue import queue_available
 
 from .forms import GenerateForm, GroupForm
 from .models import Generation, Photo
-from .rate_limits import generation_limit_message, record_generations
+from .rate_limits import generation_limit_message, holding, record_generations
 from .views import owned, photo_faces
 
 
@@ -46,12 +46,14 @@ def generate_group(request, pk):
     form = GroupForm(photo, request.POST)
     if not form.is_valid():
         return photo_page(request, photo, form, status=400)
-    limit = generation_limit_message(request.user, wanted=len(form.choices))
+    with holding(user=request.user):
+        limit = generation_limit_message(request.user, wanted=len(form.choices))
+        if not limit:
+            generation = Generation.create_group_and_enqueue(photo, form.choices, GenerationParams(), form.skipped)
+            record_generations(request.user, generation.faces)
     if limit:
         messages.error(request, limit)
         return photo_page(request, photo, form, status=429)
-    generation = Generation.create_group_and_enqueue(photo, form.choices, GenerationParams(), form.skipped)
-    record_generations(request.user, generation.faces)
     if not queue_available():
         messages.warning(request, _("The queue is busy right now: your dogs will start as soon as it is back."))
     return redirect("gallery:generation", pk=generation.pk)

@@ -322,10 +322,6 @@ class Generation(models.Model):
 
         return get_breed(self.breed).name if is_breed(self.breed) else self.breed
 
-    @property
-    def on_showcase(self):
-        return self.shared and self.review_state == self.Review.APPROVED and self.status == self.Status.SUCCEEDED
-
     def queue_position(self):
         """1 for the next to start; None unless queued."""
         if self.status != self.Status.QUEUED or not self.enqueued_at:

@@ -68,10 +68,12 @@ def read_upload(request):
     """ReusedSettings for the request's `png`; Refused with one sentence and a status otherwise.
 
     Every attempt within the hourly limit counts, refused or not: reading a hostile file costs too."""
-    too_many = rate_limits.params_png_limit_message(request.user)
+    with rate_limits.holding(user=request.user):
+        too_many = rate_limits.params_png_limit_message(request.user)
+        if not too_many:
+            rate_limits.record_params_png(request.user)
     if too_many:
         raise Refused(too_many, 429)
-    rate_limits.record_params_png(request.user)
     limit = settings.FTA_PARAMS_PNG_MAX_BYTES
     upload = request.FILES.get("png")
     if getattr(request, "upload_too_large", False) or (upload and upload.size > limit):

@@ -1,4 +1,5 @@
-"""Who may see other people's photos: staff holding the model's view permission (the "Reviewers" group).
+"""The "Reviewers" group: staff who review dogs, see people's photos to do so (gallery.publication
+decides which files) and watch the queue.
 
 `is_staff` alone opens the admin's door, not people's faces.
 """
@@ -12,11 +13,6 @@ REVIEWERS_GROUP = "Reviewers"
 # What the group holds (created by migration 0003): seeing photos and generations, deciding reviews.
 REVIEWER_PERMISSIONS = ("view_photo", "view_generation", "change_generation")
 QUEUE_PERMISSION = "gallery.view_generation"  # the queue dashboard lists generation ids
-
-
-def may_see_others(user, model):
-    """Whether `user` may see any owner's `model` objects (their image files)."""
-    return user.is_staff and user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")
 
 
 def reviewers_only(view):

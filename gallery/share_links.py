@@ -1,15 +1,17 @@
 """Unlisted public links to one dog (/d/<token>/): the dog alone, its breed and a preview card for chat apps.
-Independent of the staff-reviewed showcase; the owner creates and revokes them, staff can disable any."""
+The owner creates and revokes them; reviewers can turn any off. Whether a dog may be public by link
+is gallery.publication's to say, for making a link and for every visit."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from . import publication
 from .media import DOG_CACHE, serve_file
-from .models import Generation, ShareLink
+from .models import Generation
 from .views import generation_context, owned
 
 
@@ -21,11 +23,8 @@ def generation_link(request, pk):
     action = request.POST.get("action")
     refused = None
     if action == "create":
-        if generation.status != Generation.Status.SUCCEEDED:
-            refused = _("Only a finished dog can have a link.")
-        elif generation.share_links.filter(disabled=True).exists():
-            refused = _("Our team has turned off links for this dog.")
-        else:
+        refused = publication.link_refusal(generation)
+        if not refused:
             generation.share_links.get_or_create(disabled=False)
     elif action == "revoke":
         generation.share_links.filter(disabled=False).delete()
@@ -38,16 +37,10 @@ def generation_link(request, pk):
     return redirect("gallery:generation", pk=generation.pk)
 
 
-def live_link(token):
-    links = ShareLink.objects.select_related("generation").filter(disabled=False, generation__status=Generation.Status.SUCCEEDED)
-    return get_object_or_404(links, token=token)
-
-
 @require_GET
 def dog_link(request, token):
-    generation = live_link(token).generation
     context = {
-        "generation": generation,
+        "dog": publication.linked_dog(token),
         "image_url": request.build_absolute_uri(reverse("dog-link-image", args=[token])),
         "page_url": request.build_absolute_uri(),
     }
@@ -59,6 +52,6 @@ def dog_link(request, token):
 
 @require_GET
 def dog_link_image(request, token):
-    response = serve_file(live_link(token).generation.result, cache_control=DOG_CACHE)
+    response = serve_file(publication.linked_dog(token).image, cache_control=DOG_CACHE)
     response["Cache-Control"] = "no-cache"  # a revoked link stops showing the dog at once
     return response

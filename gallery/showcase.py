@@ -1,15 +1,11 @@
-"""The public showcase: approved dogs their owners chose to share. Never a human photo."""
+"""The public showcase: approved single dogs their owners chose to share (gallery.publication). Never a person."""
 
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from .media import DOG_CACHE, serve_file
-from .models import Generation
-
-
-def showcased():
-    return Generation.objects.filter(shared=True, review_state=Generation.Review.APPROVED, status=Generation.Status.SUCCEEDED)
+from .publication import showcase_file, showcased
 
 
 @require_GET
@@ -22,5 +18,4 @@ def showcase(request):
 
 @require_GET
 def showcase_image(request, pk, kind):
-    generation = get_object_or_404(showcased(), pk=pk)
-    return serve_file(generation.thumbnail if kind == "thumb" else generation.result, cache_control=DOG_CACHE)
+    return serve_file(showcase_file(pk, kind), cache_control=DOG_CACHE)

@@ -16,12 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gallery.generations.queue import queue_available
 
+from . import publication
 from .forms import CONTROL_MODE_LABELS, GenerateForm, UploadForm, upload_rules_text
 from .media import DOG_CACHE, serve_file
 from .metrics import count_upload_refusal, refusal_reason
 from .models import Generation, Photo
-from .rate_limits import generation_limit_message, record_generations, record_upload, upload_limit_message
-from .reviewers import may_see_others
+from .rate_limits import generation_limit_message, holding, record_generations, record_upload, upload_limit_message
 from .storage import StorageUnavailable
 
 
@@ -31,14 +31,14 @@ def home(request):
     return render(request, "home.html")
 
 
-def owned(model, request, pk, *, staff_may_see=False):
-    """The user's own object; anyone else's answers 404 exactly like a missing one.
+def owned(model, request, pk):
+    """The user's own object; anyone else's answers 404 exactly like a missing one."""
+    return get_object_or_404(publication.own(request.user, model), pk=pk)
 
-    With staff_may_see, reviewers (gallery.reviewers) may see anyone's."""
-    queryset = model.objects.all()
-    if not (staff_may_see and may_see_others(request.user, model)):
-        queryset = queryset.filter(owner=request.user)
-    return get_object_or_404(queryset, pk=pk)
+
+def with_files_for(model, request, pk):
+    """An object whose files the user may fetch (gallery.publication): their own, or anyone's for a reviewer."""
+    return get_object_or_404(publication.files_for(request.user, model), pk=pk)
 
 
 GALLERY_PAGE_SIZE = 24
@@ -51,7 +51,7 @@ def index(request):
     """The user's dogs, newest first, filterable by breed and status, and their photos."""
     from transform.breeds import all_breeds
 
-    generations = Generation.objects.filter(owner=request.user).only(
+    generations = publication.own(request.user, Generation).only(
         "id",
         "breed",
         "status",
@@ -74,11 +74,11 @@ def index(request):
         generations = generations.filter(starred=True)
     page = Paginator(generations, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
     photos = (
-        Photo.objects.filter(owner=request.user)
+        publication.own(request.user, Photo)
         .annotate(dog_count=Count("generations"))
         .only("id", "original_name", "face_count", "created_at", "owner_id")[:12]
     )
-    used_breeds = set(Generation.objects.filter(owner=request.user).values_list("breed", flat=True).distinct())
+    used_breeds = set(publication.own(request.user, Generation).values_list("breed", flat=True).distinct())
     context = {
         "page": page,
         "first_row": GALLERY_FIRST_ROW,
@@ -97,13 +97,15 @@ def index(request):
 def upload(request):
     context = {"limits": upload_rules_text()}
     if request.method == "POST":
-        limit = upload_limit_message(request.user)
+        with holding(user=request.user):
+            limit = upload_limit_message(request.user)
+            if not limit:
+                record_upload(request.user)  # every attempt counts: a refused file costs decoding too
         if limit:
             count_upload_refusal("rate_limit")
             context["form"] = UploadForm()
             messages.error(request, limit)
             return render(request, "gallery/upload.html", context, status=429)
-        record_upload(request.user)  # every attempt counts: a refused file costs decoding too
         form = UploadForm(request.POST, request.FILES, too_large=getattr(request, "upload_too_large", False))
         if form.is_valid():
             landmarks = find_faces(form)
@@ -140,7 +142,7 @@ def photo(request, pk):
     initial = {}
     source = request.GET.get("from")
     if source:
-        previous = Generation.objects.filter(owner=request.user, photo=photo, pk=source).first() if is_uuid(source) else None
+        previous = publication.own(request.user, Generation).filter(photo=photo, pk=source).first() if is_uuid(source) else None
         if previous:
             initial = {**previous.params, "seed": None, "face": previous.face_index, "breed": previous.breed}
     from .group_views import group_context
@@ -207,7 +209,7 @@ def photo_landmarks(request, pk):
 @login_required
 @require_GET
 def photo_image(request, pk, kind):
-    photo = owned(Photo, request, pk, staff_may_see=True)
+    photo = with_files_for(Photo, request, pk)
     return serve_file(photo.thumbnail if kind == "thumb" else photo.image)
 
 
@@ -223,7 +225,7 @@ def photo_delete(request, pk):
 @login_required
 @require_GET
 def generation_image(request, pk, kind):
-    generation = owned(Generation, request, pk, staff_may_see=True)
+    generation = with_files_for(Generation, request, pk)
     dogs = {
         "result": generation.result,
         "display": generation.display or generation.result,  # dogs made before the WebP existed
@@ -247,15 +249,17 @@ def generate(request, pk):
         return render(request, "gallery/photo.html", context, status=400)
     data = form.cleaned_data
     count = data.get("count") or 1
-    limit = generation_limit_message(request.user, wanted=count)
+    with holding(user=request.user):
+        limit = generation_limit_message(request.user, wanted=count)
+        if not limit:
+            generations = Generation.create_and_enqueue(
+                photo, data["face"], data["breed_slug"], data["params"], coat=data["coat"], count=count
+            )
+            record_generations(request.user, count)
     if limit:
         messages.error(request, limit)
         context = {"photo": photo, "faces": photo_faces(photo), "form": form}
         return render(request, "gallery/photo.html", context, status=429)
-    generations = Generation.create_and_enqueue(
-        photo, data["face"], data["breed_slug"], data["params"], coat=data["coat"], count=count
-    )
-    record_generations(request.user, count)
     if not queue_available():
         messages.warning(request, _("The queue is busy right now: your dog will start as soon as it is back."))
     return redirect("gallery:generation", pk=generations[0].pk)
@@ -263,7 +267,7 @@ def generate(request, pk):
 
 @login_required
 def generation(request, pk):
-    generation = get_object_or_404(Generation.objects.select_related("photo"), pk=pk, owner=request.user)
+    generation = get_object_or_404(publication.own(request.user, Generation).select_related("photo"), pk=pk)
     return render(request, "gallery/generation.html", generation_context(generation))
 
 
@@ -282,7 +286,10 @@ def generation_context(generation):
         "queue_text": queue_text(generation.queue_position()),
         "step_text": step_text(generation),
         "parameters": parameter_rows(generation),
+        # What the owner is told about sharing, as gallery.publication decides it.
         "share_link": generation.share_links.filter(disabled=False).first(),
+        "link_refusal": publication.link_refusal(generation),
+        "on_showcase": publication.on_showcase(generation),
         "timings": [(label, generation.timings[key]) for key, label in timing_labels.items() if key in generation.timings],
     }
 
@@ -338,7 +345,7 @@ STATUS_FIELDS = ("status", "step", "steps", "breed", "error", "enqueued_at", "fa
 @require_GET
 def generation_status(request, pk):
     """Polled every second by many users: one query, no image work."""
-    generation = get_object_or_404(Generation.objects.only(*STATUS_FIELDS), pk=pk, owner=request.user)
+    generation = get_object_or_404(publication.own(request.user, Generation).only(*STATUS_FIELDS), pk=pk)
     return JsonResponse(
         {
             "status": generation.status,
@@ -384,21 +391,22 @@ def generation_cancel(request, pk):
 @require_POST
 def generation_retry(request, pk):
     generation = owned(Generation, request, pk)
-    refusal = over_limit(request, generation)
-    if refusal:
-        return refusal
-    generation.retry()
-    record_generations(request.user, generation.faces)
+    if not generation.can_retry:
+        return generation_page(request, generation, _("Only a failed or cancelled dog can be tried again."), status=400)
+    with holding(user=request.user):
+        limit = generation_limit_message(request.user, wanted=generation.faces)
+        # Charged only when it was queued again: a retry that loses its race to another does nothing.
+        if not limit and generation.retry():
+            record_generations(request.user, generation.faces)
+    if limit:
+        return generation_page(request, generation, limit, status=429)
     return redirect("gallery:generation", pk=generation.pk)
 
 
-def over_limit(request, generation):
-    """The generation page again with a 429 when one more dog would exceed the user's limits."""
-    limit = generation_limit_message(request.user, wanted=generation.faces)
-    if not limit:
-        return None
-    messages.error(request, limit)
-    return render(request, "gallery/generation.html", generation_context(generation), status=429)
+def generation_page(request, generation, refusal, status):
+    """The generation page again, with the sentence saying why nothing happened."""
+    messages.error(request, refusal)
+    return render(request, "gallery/generation.html", generation_context(generation), status=status)
 
 
 @login_required
@@ -416,6 +424,9 @@ def generation_delete(request, pk):
 def generation_share(request, pk):
     """The owner shares (or stops sharing) a dog on the public showcase; staff approval still applies."""
     generation = owned(Generation, request, pk)
+    refusal = publication.showcase_refusal(generation)
+    if refusal and request.POST.get("shared") == "1":
+        return generation_page(request, generation, refusal, status=400)
     generation.shared = request.POST.get("shared") == "1"
     generation.show_username = generation.shared and request.POST.get("show_username") == "1"
     generation.save(update_fields=["shared", "show_username"])
@@ -448,15 +459,19 @@ def generation_regenerate(request, pk):
     from transform.params import GenerationParams
 
     previous = owned(Generation, request, pk)
-    refusal = over_limit(request, previous)
-    if refusal:
-        return refusal
     params = GenerationParams.from_dict({**previous.params, "seed": None})
-    if previous.is_group:
-        generation = Generation.create_group_and_enqueue(previous.photo, previous.group_faces, params, previous.skipped_faces)
-    else:
-        generation = Generation.create_and_enqueue(
-            previous.photo, previous.face_index, previous.breed, params, coat=previous.coat
-        )[0]
-    record_generations(request.user, generation.faces)
+    with holding(user=request.user):
+        limit = generation_limit_message(request.user, wanted=previous.faces)
+        if not limit:
+            if previous.is_group:
+                generation = Generation.create_group_and_enqueue(
+                    previous.photo, previous.group_faces, params, previous.skipped_faces
+                )
+            else:
+                generation = Generation.create_and_enqueue(
+                    previous.photo, previous.face_index, previous.breed, params, coat=previous.coat
+                )[0]
+            record_generations(request.user, generation.faces)
+    if limit:
+        return generation_page(request, previous, limit, status=429)
     return redirect("gallery:generation", pk=generation.pk)

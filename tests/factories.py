@@ -91,3 +91,20 @@ def finished(photo, **fields):
         getattr(generation, field).save(name, ContentFile(b"image bytes"), save=False)
     generation.save()
     return generation
+
+
+def make_group_photo(owner, faces):
+    """A photo of `faces` people in rows of four (each face 100 px, large enough to make), each with a suggested breed."""
+    photo = make_photo(owner, faces=0)
+    boxes = [(10 + 125 * (i % 4), 10 + 125 * (i // 4), 110 + 125 * (i % 4), 110 + 125 * (i // 4)) for i in range(faces)]
+    suggestion = [{"slug": "beagle", "score": 0.9, "reasons": []}]
+    photo.landmarks = {**photo.landmarks, "faces": [{**fake_face(box), "suggested_breeds": suggestion} for box in boxes]}
+    photo.face_count = faces
+    photo.save()
+    return photo
+
+
+def finished_group(photo, **fields):
+    """A finished group result of every face of the photo: the whole photo, its faces made dogs."""
+    group_faces = [{"index": i, "breed": "beagle", "coat": ""} for i in range(photo.face_count)]
+    return finished(photo, group_faces=group_faces, faces=len(group_faces), **fields)

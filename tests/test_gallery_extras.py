@@ -11,6 +11,7 @@ from django.urls import reverse
 from PIL import Image
 
 from gallery.models import Generation, ShareLink
+from gallery.publication import on_showcase
 from transform.infotext import png_bytes
 
 from .factories import make_generation, make_photo, make_user
@@ -344,7 +345,7 @@ class ShareLinkTests(TestCase):
 
     def test_the_link_is_independent_of_the_showcase(self):
         link = self.create_link()
-        self.assertFalse(self.generation.on_showcase)
+        self.assertFalse(on_showcase(self.generation))
         self.client.logout()
         self.assertEqual(self.client.get(reverse("showcase-image", args=[self.generation.pk])).status_code, 404)
         self.assertEqual(self.client.get(reverse("dog-link", args=[link.token])).status_code, 200)

@@ -18,7 +18,7 @@ from transform.renderer import RenderRequest
 from transform.tiny_pipeline import write_tiny_pipeline
 
 INPUTS = Path(__file__).parent / "gpu_inputs"
-PROMPT = GenerationParams.prompt_template.format(breed="golden retriever")
+PROMPT = GenerationParams().prompt_for("golden retriever")
 
 
 def make_pipeline(tiny, device):

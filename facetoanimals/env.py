@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
+from transform.strict_numbers import parse_integer
+
 ACCEPTS = {}
 
 BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
@@ -78,7 +80,10 @@ def env_int(name, default, *, minimum, maximum=None, unit=""):
     value = _read(name, accepts).strip()
     if not value:
         return default
-    number = int(value) if re.fullmatch(r"[-+]?[0-9]+", value) else None
+    try:
+        number = parse_integer(value)
+    except ValueError:
+        number = None
     if number is None or number < minimum or (maximum is not None and number > maximum):
         _refuse(name, f"a {accepts}", value)
     return number

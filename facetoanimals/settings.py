@@ -335,6 +335,8 @@ FTA_METRICS_ALLOWED = env_networks("FTA_METRICS_ALLOWED")
 FTA_MAX_ACTIVE_GENERATIONS = env_int("FTA_MAX_ACTIVE_GENERATIONS", 8, minimum=1)
 FTA_UPLOADS_PER_HOUR = env_int("FTA_UPLOADS_PER_HOUR", 60, minimum=1)
 FTA_GENERATIONS_PER_HOUR = env_int("FTA_GENERATIONS_PER_HOUR", 120, minimum=1)
+# PNGs read for their A1111 settings (gallery:params-from-png), each attempt counted.
+FTA_PARAMS_PNG_READS_PER_HOUR = env_int("FTA_PARAMS_PNG_READS_PER_HOUR", 60, minimum=1)
 # Per client address (facetoanimals.client_address): new accounts and password reset mails.
 FTA_SIGNUPS_PER_HOUR = env_int("FTA_SIGNUPS_PER_HOUR", 5, minimum=1)
 FTA_PASSWORD_RESETS_PER_HOUR = env_int("FTA_PASSWORD_RESETS_PER_HOUR", 5, minimum=1)

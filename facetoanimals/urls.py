@@ -21,7 +21,7 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("accounts/signup/", account_views.signup, name="signup"),
     path("accounts/signup/sent/", account_views.signup_sent, name="signup-sent"),
-    path("accounts/signup/<uidb64>/<token>/", account_views.signup_activate, name="signup-activate"),
+    path("accounts/signup/activate/<str:token>/", account_views.signup_activate, name="signup-activate"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", account_views.account, name="account"),

@@ -5,21 +5,20 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
-from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import rate_limits
+from . import rate_limits, signups
 from .deletion import delete_user
 from .export import export_user_data
-from .forms import DeleteAccountForm, SignupForm
+from .forms import ActivationForm, DeleteAccountForm, SignupForm
 
 
 def too_many(request, sentence):
@@ -41,37 +40,29 @@ def signup(request):
         if refusal:
             return too_many(request, refusal)
         if accepted:
-            send_signup_mail(request, form)
+            send_signup_mail(request, form.cleaned_data)
             return redirect("signup-sent")
     return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def send_signup_mail(request, form):
-    """A new, inactive account and a link to activate it; or, when the email is taken, a warning to its owner."""
-    user = form.save(commit=False)  # hashes the password in both cases, so both answers take as long
-    existing = User.objects.filter(email__iexact=user.email).order_by("pk").first()
-    if existing is not None and existing.is_active:
-        template, user = "registration/signup_taken_email.txt", existing
+def send_signup_mail(request, data):
+    """A sign-up and the link that opens it; or, when the address has an account, a warning to its owner.
+
+    The password is hashed first in both cases, so both answers take as long."""
+    password_hash = make_password(data["password1"])
+    existing = User.objects.filter(email__iexact=data["email"]).order_by("pk").first()
+    if existing is not None:
+        to, template = existing.email, "registration/signup_taken_email.txt"
+        context = {"name": existing.username}
     else:
-        template = "registration/signup_activate_email.txt"
-        if existing is None:
-            user.is_active = False
-            user.save()
-        else:
-            user = existing  # signed up before and never activated: the same link again
-    context = {
-        "user": user,
-        "link": request.build_absolute_uri(activation_path(user)),
+        pending = signups.start(data["username"], data["email"], password_hash)
+        to, template = pending.email, "registration/signup_activate_email.txt"
+        context = {"name": pending.username, "link": request.build_absolute_uri(signups.activation_path(pending))}
+    context |= {
         "login": request.build_absolute_uri(reverse("login")),
         "reset": request.build_absolute_uri(reverse("password_reset")),
     }
-    send_mail(_("Your Facetoanimals sign-up"), render_to_string(template, context, request), None, [user.email])
-
-
-def activation_path(user):
-    """The one-time link that activates `user` and logs them in (valid until they log in)."""
-    token = default_token_generator.make_token(user)
-    return reverse("signup-activate", args=[urlsafe_base64_encode(force_bytes(user.pk)), token])
+    send_mail(_("Your Facetoanimals sign-up"), render_to_string(template, context, request), None, [to])
 
 
 @require_GET
@@ -79,21 +70,42 @@ def signup_sent(request):
     return render(request, "registration/signup_sent.html")
 
 
-@require_GET
-def signup_activate(request, uidb64, token):
-    """The link from the sign-up mail: activates the account and logs in, once."""
-    try:
-        user = User.objects.get(pk=int(urlsafe_base64_decode(uidb64)))
-    except (ValueError, OverflowError, User.DoesNotExist):
-        user = None
-    if user is None or not default_token_generator.check_token(user, token):
-        context = {"sentence": _("This sign-up link is not valid any more; log in, or sign up again.")}
-        return render(request, "registration/link_invalid.html", context, status=400)
-    user.is_active = True
-    user.save(update_fields=["is_active"])
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    messages.success(request, _("Welcome, %(name)s! Upload a photo to meet your dog.") % {"name": user.username})
-    return redirect("gallery:index")
+ACTIVATION_REFUSALS = {
+    "cancelled": gettext_lazy("Too many wrong passwords: this sign-up is cancelled. Please sign up again."),
+    "gone": gettext_lazy("This sign-up link is not valid any more; log in, or sign up again."),
+    "address_taken": gettext_lazy("This address has an account already: log in, or reset your password."),
+    "name_taken": gettext_lazy("The name “%(name)s” was taken while this sign-up waited. Please sign up again with another."),
+}
+
+
+@require_http_methods(["GET", "POST"])
+def signup_activate(request, token):
+    """The link from the sign-up mail: with the password chosen in that sign-up, it makes the account and logs in.
+
+    Following the link alone changes nothing (mail scanners follow links), and opens nothing: whoever has the
+    mailbox but not the password (the owner of an address someone else signed up with) cannot get in."""
+    pending = signups.waiting(token)
+    if pending is None:
+        return link_invalid(request, ACTIVATION_REFUSALS["gone"])
+    form = ActivationForm(request.POST or None)
+    if form.is_valid():
+        try:
+            user = signups.activate(pending, form.cleaned_data["password"])
+        except signups.ActivationRefused as refusal:
+            if refusal.code != "wrong_password":
+                return link_invalid(request, str(ACTIVATION_REFUSALS[refusal.code]) % {"name": pending.username})
+            wrong = _("That is not the password chosen when signing up as %(name)s.") % {"name": pending.username}
+            form.add_error("password", wrong)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome, %(name)s! Upload a photo to meet your dog.") % {"name": user.username})
+            return redirect("gallery:index")
+    context = {"form": form, "name": pending.username}
+    return render(request, "registration/signup_activate.html", context, status=400 if form.errors else 200)
+
+
+def link_invalid(request, sentence):
+    return render(request, "registration/link_invalid.html", {"sentence": sentence}, status=400)
 
 
 class PasswordResetView(auth_views.PasswordResetView):

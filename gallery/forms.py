@@ -5,6 +5,31 @@ from django.contrib.auth.models import User
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from transform.strict_numbers import parse_decimal, parse_integer
+
+
+class StrictNumberMixin:
+    """Reads the field with a transform.strict_numbers parser: Django's own int() and float() read "٣" as 3,
+    "1_000" as 1000 and "+1" as 1. A person's spaces around the number are forgiven."""
+
+    parse = None
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return type(self).parse(str(value).strip())
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class WholeNumberField(StrictNumberMixin, forms.IntegerField):
+    parse = staticmethod(parse_integer)
+
+
+class DecimalNumberField(StrictNumberMixin, forms.FloatField):
+    parse = staticmethod(parse_decimal)
+
 
 class SignupForm(UserCreationForm):
     email = forms.EmailField(label=_("Email"), help_text=_("Only used to confirm your sign-up and to reset your password."))
@@ -16,6 +41,14 @@ class SignupForm(UserCreationForm):
     def clean_email(self):
         # A taken address is not an error: the sign-up view mails its owner instead (docs/SECURITY.md).
         return self.cleaned_data["email"].strip()
+
+
+class ActivationForm(forms.Form):
+    """The password chosen when signing up, typed again on the page the sign-up mail links to."""
+
+    password = forms.CharField(
+        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class DeleteAccountForm(forms.Form):
@@ -43,6 +76,7 @@ UPLOAD_REFUSALS = {
     "too_many_pixels": _("This photo has more than %(megapixels)s megapixels; please upload a smaller one."),
     "too_small": _("This photo is too small; it must be at least %(pixels)d pixels on each side."),
     "side_too_long": _("This photo is more than %(pixels)d pixels long on one side; please upload a smaller one."),
+    "too_many_parts": _("This image is made of too many blocks to read; please save it again from a photo app or editor."),
 }
 
 
@@ -162,22 +196,22 @@ class GenerateForm(forms.Form):
         help_text=_("What the picture should not show."),
     )
     count = forms.TypedChoiceField(label=_("How many"), coerce=int, choices=[(1, "1"), (4, "4")], initial=1, required=False)
-    seed = forms.IntegerField(
+    seed = WholeNumberField(
         label=_("Seed"),
         required=False,
         min_value=-1,
         help_text=_("Empty for a random one. The same seed and settings give the same dog."),
     )
-    steps = forms.IntegerField(
+    steps = WholeNumberField(
         label=_("Steps"), required=False, help_text=_("More steps: finer detail, slower (20 is the recipe's).")
     )
-    cfg_scale = forms.FloatField(
+    cfg_scale = DecimalNumberField(
         label=_("CFG scale"), required=False, help_text=_("How closely the picture follows the words (7 is the recipe's).")
     )
     sampler = forms.ChoiceField(
         label=_("Sampler"), required=False, help_text=_("The denoising method, by its AUTOMATIC1111 name.")
     )
-    controlnet_scale = forms.FloatField(
+    controlnet_scale = DecimalNumberField(
         label=_("ControlNet weight"),
         required=False,
         help_text=_("How strongly your face's pose and expression steer the dog (0–2)."),
@@ -185,16 +219,16 @@ class GenerateForm(forms.Form):
     control_mode = forms.ChoiceField(
         label=_("Control mode"), required=False, help_text=_("Whether the words or your face's shape win when they disagree.")
     )
-    guidance_start = forms.FloatField(
+    guidance_start = DecimalNumberField(
         label=_("Guidance start"), required=False, help_text=_("When the face guidance starts, as a fraction of the steps.")
     )
-    guidance_end = forms.FloatField(
+    guidance_end = DecimalNumberField(
         label=_("Guidance end"), required=False, help_text=_("When the face guidance stops, as a fraction of the steps.")
     )
     mode = forms.ChoiceField(
         label=_("Start from"), required=False, help_text=_("“img2img” starts from your photo and keeps more of its colours.")
     )
-    strength = forms.FloatField(
+    strength = DecimalNumberField(
         label=_("img2img strength"), required=False, help_text=_("img2img only: how much of your photo is repainted (0–1).")
     )
     width = forms.TypedChoiceField(label=_("Width"), coerce=int, required=False)
@@ -273,6 +307,17 @@ class GroupForm(forms.Form):
         suggestions = self.photo.faces[index].get("suggested_breeds") or []
         return suggestions[0]["slug"] if suggestions else None
 
+    def chosen_indices(self, count):
+        """The posted `faces` (every face when none is posted), sorted; None unless each is an index below `count`."""
+        posted = self.data.getlist("faces") if hasattr(self.data, "getlist") else []
+        try:
+            indices = sorted({parse_integer(value, negative=False) for value in posted})
+        except ValueError:
+            return None
+        if not posted:
+            return list(range(count))
+        return indices if indices[-1] < count else None
+
     def clean(self):
         from transform.breeds import is_breed
         from transform.group_masks import FaceSkipped, crop_box
@@ -281,10 +326,9 @@ class GroupForm(forms.Form):
 
         data = super().clean()
         count = self.photo.face_count
-        posted = self.data.getlist("faces") if hasattr(self.data, "getlist") else []
-        if not all(value.isdigit() and int(value) < count for value in posted):
+        indices = self.chosen_indices(count)
+        if indices is None:
             raise forms.ValidationError(_("Choose faces of this photo."))
-        indices = sorted({int(value) for value in posted}) if posted else list(range(count))
         if not indices:
             raise forms.ValidationError(_("This photo has no faces to make into dogs."))
         if len(indices) > settings.FTA_MAX_FACES_PER_GROUP:

@@ -389,7 +389,7 @@ class ShareLink(models.Model):
 
 
 class LimitedAction(models.Model):
-    """One event that an hourly limit counts (an upload, a generation, a sign-up, a wrong password).
+    """One event that an hourly limit counts (an upload, a generation, a sign-up, a wrong password, a PNG read).
 
     Events outlive what they made, so deleting a photo does not give its upload back. Rows older
     than the window are pruned when the next one is recorded; a user's rows go with the user.
@@ -401,6 +401,7 @@ class LimitedAction(models.Model):
         SIGNUP = "signup"
         PASSWORD_RESET = "password_reset"
         WRONG_PASSWORD = "wrong_password"
+        PARAMS_PNG = "params_png"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
@@ -423,3 +424,24 @@ class PendingFileDeletion(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PendingSignup(models.Model):
+    """A sign-up waiting for its mail to be opened: no account exists until then.
+
+    Every sign-up is a row of its own with the name and (hashed) password chosen in it, so a second
+    sign-up for an address never reaches the first one's name or password. The account is made when
+    someone opens the mailed link and types that sign-up's password; then every other sign-up waiting
+    for the address is deleted. A row lives as long as a password-reset link (PASSWORD_RESET_TIMEOUT)
+    and is deleted by the next sign-up after that (gallery.signups).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = models.CharField(max_length=150)
+    email = models.EmailField()
+    password = models.CharField(max_length=128)  # hashed, exactly as User.password
+    wrong_passwords = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return self.username

@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from transform import reuse
-from transform.infotext import NotAPng, read_png_parameters
+from transform.infotext import MAX_TEXT_BYTES, NotAPng, TextTooLong, TooManyChunks, read_png_parameters
 
+from . import rate_limits
 from .forms import GenerateForm, file_size
 from .models import Photo
 from .views import is_uuid, owned, photo_faces
@@ -63,7 +64,15 @@ class Refused(Exception):
 
 
 def read_upload(request):
-    """ReusedSettings for the request's `png`; Refused with one sentence and a status otherwise."""
+    """ReusedSettings for the request's `png`; Refused with one sentence and a status otherwise.
+
+    Every attempt within the hourly limit counts, refused or not: reading a hostile file costs too."""
+    with rate_limits.holding(user=request.user):
+        too_many = rate_limits.params_png_limit_message(request.user)
+        if not too_many:
+            rate_limits.record_params_png(request.user)
+    if too_many:
+        raise Refused(too_many, 429)
     limit = settings.FTA_PARAMS_PNG_MAX_BYTES
     upload = request.FILES.get("png")
     if getattr(request, "upload_too_large", False) or (upload and upload.size > limit):
@@ -72,6 +81,11 @@ def read_upload(request):
         raise Refused(_("Please choose a PNG file."))
     try:
         text = read_png_parameters(upload.read())
+    except TextTooLong:
+        size = file_size(MAX_TEXT_BYTES)
+        raise Refused(_("This PNG's settings are longer than %(size)s, so they were not read.") % {"size": size}) from None
+    except TooManyChunks:
+        raise Refused(_("This PNG is made of too many chunks to read.")) from None
     except NotAPng:
         raise Refused(_("This file is not a PNG image.")) from None
     if not text:

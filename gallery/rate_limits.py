@@ -81,6 +81,18 @@ def record_upload(user):
     record(Kind.UPLOAD, user=user)
 
 
+def params_png_limit_message(user):
+    if recent(Kind.PARAMS_PNG, user=user) >= settings.FTA_PARAMS_PNG_READS_PER_HOUR:
+        return _("We have read %(n)d PNGs for you in the last hour, the most we allow. Please try again later.") % {
+            "n": settings.FTA_PARAMS_PNG_READS_PER_HOUR
+        }
+    return None
+
+
+def record_params_png(user):
+    record(Kind.PARAMS_PNG, user=user)
+
+
 def generation_limit_message(user, wanted=1):
     active = active_dogs(user)
     if active + wanted > settings.FTA_MAX_ACTIVE_GENERATIONS:

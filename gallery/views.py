@@ -309,13 +309,14 @@ LITERAL_PARAMETERS = ("prompt_template", "negative_prompt", "sampler", "mode")
 def parameter_rows(generation):
     """(label, value, literal) for every parameter, in the order the form shows them, in the page's language."""
     from transform.breeds import coat_name, get_breed, is_breed
+    from transform.prompt_template import render_prompt
 
     labels = {name: field.label for name, field in GenerateForm.base_fields.items()}
     values = dict(generation.params)
     if "prompt_template" in values and is_breed(generation.breed) and not generation.is_group:
         # The prompt actually used, with the breed (and coat) words in place of {breed}.
         breed_words = get_breed(generation.breed).prompt_fragment(generation.coat or None)
-        values["prompt_template"] = values["prompt_template"].replace("{breed}", breed_words)
+        values["prompt_template"] = render_prompt(values["prompt_template"], breed_words)
     if "control_mode" in values:
         values["control_mode"] = CONTROL_MODE_LABELS.get(values["control_mode"], values["control_mode"])
     if values.get("mode", "txt2img") != "img2img":

@@ -341,7 +341,8 @@ class EmailProbeTests(TestCase):
         login = {"username": "newcomer", "password": "dog-portrait-42"}
         self.assertEqual(self.client.post(reverse("login"), login).status_code, 200)  # not active yet
         link = re.search(r"https?://\S+", mail.outbox[0].body).group(0)
-        self.assertRedirects(self.client.get(link), reverse("gallery:index"), fetch_redirect_response=False)
+        opened = self.client.post(link, {"password": "dog-portrait-42"})
+        self.assertRedirects(opened, reverse("gallery:index"), fetch_redirect_response=False)
         self.client.logout()
         self.assertEqual(self.client.get(link).status_code, 400)  # a used link is no use again
 

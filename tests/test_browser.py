@@ -16,8 +16,9 @@ from django.contrib.auth.models import User
 from django.db import connection
 from playwright.sync_api import expect, sync_playwright
 
-from gallery.account_views import activation_path
 from gallery.generations.queue import get_queue
+from gallery.models import PendingSignup
+from gallery.signups import activation_path
 
 from . import sample_images
 from .processes import gunicorn, start_worker, stop, wait_until
@@ -94,7 +95,14 @@ def promote_to_staff(username):
 def mailed_link(username):
     """The activation link the sign-up mail carries (the ORM runs in a thread: Playwright's loop is running here)."""
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: activation_path(User.objects.get(username=username))).result()
+        return pool.submit(lambda: activation_path(PendingSignup.objects.get(username=username))).result()
+
+
+def open_mailed_link(page, site, username):
+    """What the newcomer does with the sign-up mail: follow its link and type the password chosen."""
+    page.goto(site + mailed_link(username))
+    page.get_by_label("Your password").fill("dog-portrait-42")
+    page.get_by_role("button", name="Open my account").click()
 
 
 def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, browser, tmp_path):
@@ -132,6 +140,9 @@ def test_a_newcomer_goes_from_the_landing_page_to_a_dog_in_the_gallery(site, bro
         expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
         check("1c-check-your-email")
         page.goto(site + mailed_link(f"newcomer-{label}"))
+        check("1c-finish-signing-up")
+        page.get_by_label("Your password").fill("dog-portrait-42")
+        page.get_by_role("button", name="Open my account").click()
         expect(page.get_by_text("No dogs yet")).to_be_visible()
         check("2-empty-gallery")
 
@@ -313,7 +324,7 @@ def test_everyone_in_a_two_face_photo_becomes_a_dog_and_the_group_shows_in_the_g
     page.get_by_label("Password confirmation").fill("dog-portrait-42")
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
-    page.goto(site + mailed_link("two-friends"))
+    open_mailed_link(page, site, "two-friends")
     page.get_by_role("link", name="Upload a photo").first.click()
     page.get_by_label("Your photo").set_input_files(str(photo))
     page.get_by_role("button", name="Upload and find my face").click()

@@ -260,7 +260,7 @@ class PromptFieldsTests(TestCase):
 
     def test_a_prompt_without_breed_is_refused(self):
         response = self.client.post(self.url, {"face": 0, "breed": "pug", "prompt_template": "a cat"})
-        self.assertContains(response, "Must contain {breed} exactly once", status_code=400)
+        self.assertContains(response, "Write {breed} exactly once", status_code=400)
 
 
 class ShareLinkTests(TestCase):

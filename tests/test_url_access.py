@@ -119,7 +119,7 @@ class UrlAccessTests(VisitorMatrix):
 
         app_names = {n for n in get_resolver().reverse_dict if isinstance(n, str)}
         app_names |= {f"gallery:{n}" for n in get_resolver().namespace_dict["gallery"][1].reverse_dict if isinstance(n, str)}
-        # Covered elsewhere: the reset flow (test_accounts), sign-up activation (test_attacks), Django's set_language.
+        # Covered elsewhere: the reset flow (test_accounts), sign-up activation (test_signup_takeover), Django's set_language.
         skipped = {
             "signup-activate",
             "password_change_done",

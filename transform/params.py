@@ -4,8 +4,10 @@ Safe to import in the web process: no torch, diffusers or controlnet_aux here.
 """
 
 import random
-import string
 from dataclasses import asdict, dataclass, fields, replace
+
+from transform.prompt_template import TemplateError, check_template, render_prompt
+from transform.strict_numbers import parse_decimal, parse_integer
 
 
 def _(message):
@@ -126,7 +128,7 @@ class GenerationParams:
         return self if self.seed is not None else replace(self, seed=random_seed())
 
     def prompt_for(self, breed_words):
-        return self.prompt_template.format(breed=breed_words)
+        return render_prompt(self.prompt_template, breed_words)
 
     def to_dict(self):
         return asdict(self)
@@ -143,24 +145,15 @@ def check_value(name, value):
 
 def _number(kind, low, high):
     def check(value):
-        if isinstance(value, bool):
-            raise ValueError(Problem(_("Must be a number.")))
         try:
-            number = kind(value) if kind is float else _integer(value)
-        except (TypeError, ValueError):
+            number = parse_integer(value) if kind is int else parse_decimal(value)
+        except ValueError:
             raise ValueError(Problem(_("Must be a whole number.") if kind is int else _("Must be a number."))) from None
-        if number != number or not low <= number <= high:
+        if not low <= number <= high:
             raise ValueError(Problem(_("Must be between %(low)s and %(high)s."), low=f"{low:g}", high=f"{high:g}"))
         return number
 
     return check
-
-
-def _integer(value):
-    number = float(value)
-    if number != int(number):
-        raise ValueError
-    return int(number)
 
 
 def _size(value):
@@ -193,14 +186,21 @@ def _text(value):
     return value.strip()
 
 
+# Why a prompt template is refused (transform.prompt_template.TemplateError's codes), in words.
+TEMPLATE_PROBLEMS = {
+    "brace": _("A brace stands alone: write {breed} where the breed goes, and a brace itself twice: {{, }}."),
+    "field": _("“%(field)s” is not allowed: only {breed} may stand in braces, and a brace itself is written twice: {{, }}."),
+    "count": _("Write {breed} exactly once, where the breed goes."),
+}
+
+
 def _prompt_template(value):
     value = _text(value)
     try:
-        names = [name for _text_, name, _spec, _conversion in string.Formatter().parse(value) if name is not None]
-    except ValueError:
-        raise ValueError(Problem(_("Braces must be balanced; write {breed} where the breed goes."))) from None
-    if names != ["breed"]:
-        raise ValueError(Problem(_("Must contain {breed} exactly once and no other {fields}.")))
+        check_template(value)
+    except TemplateError as error:
+        values = {"field": error.field} if error.code == "field" else {}
+        raise ValueError(Problem(TEMPLATE_PROBLEMS[error.code], **values)) from None
     return value
 
 

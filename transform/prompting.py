@@ -4,12 +4,15 @@ A1111: `(text:1.3)` weight 1.3, `(text)` x1.1, `[text]` /1.1, nested brackets mu
 literal parenthesis. compel writes a weight as `(text)1.3`, so prompts are translated first.
 """
 
+import math
 import re
 
 from compel import CompelForSD
 
 ATTENTION_STEP = 1.1
-_TOKENS = re.compile(r"\\[()\[\]\\]|\\|\(|\[|:\s*([+-]?[.\d]+)\s*\)|\)|]|[^\\()\[\]:]+|:")
+# A1111 reads a weight as `[+-]?[.\d]+`, which also matches "1.2.3" and "." (its float() raises) and other scripts'
+# digits; here a weight is finite ASCII digits with at most one point, and anything else stays words.
+_TOKENS = re.compile(r"\\[()\[\]\\]|\\|\(|\[|:\s*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*\)|\)|]|[^\\()\[\]:]+|:")
 # compel gives these characters meaning; a backslash makes them literal.
 _COMPEL_SPECIAL = re.compile(r'([()"])')
 
@@ -26,7 +29,7 @@ def parse_attention(prompt):
             round_open.append(len(chunks))
         elif token == "[":
             square_open.append(len(chunks))
-        elif weight is not None and round_open:
+        elif weight is not None and round_open and math.isfinite(float(weight)):
             _multiply(chunks, round_open.pop(), float(weight))
         elif token == ")" and round_open:
             _multiply(chunks, round_open.pop(), ATTENTION_STEP)

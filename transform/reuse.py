@@ -26,7 +26,7 @@ OUR_ENGINE_KEYS = {"Model", "Scheduler", "Breed"}
 INFORMATION_KEYS = {"Version"}
 OUR_UNIT_KEYS = {"module", "model", "resize mode", "low vram", "processor res", "pixel perfect"}
 MODEL_KEYS = {"Model", "Model hash", "VAE", "VAE hash"}
-SIZE = re.compile(r"^(\d+)x(\d+)$")
+SIZE = re.compile(r"([0-9]+)x([0-9]+)")
 
 
 @dataclass
@@ -68,7 +68,7 @@ def reuse_settings(text):
         reused.take("strength", "Denoising strength", pairs.pop("Denoising strength"))
     else:
         reused.params["mode"] = "txt2img"
-    units = sorted(key for key in pairs if re.fullmatch(r"ControlNet( \d+)?", key))
+    units = sorted(key for key in pairs if re.fullmatch(r"ControlNet( [0-9]+)?", key))
     if units:
         _controlnet_unit(reused, units[0], parse_pairs(pairs.pop(units[0])), ours)
     for key in pairs:
@@ -104,6 +104,8 @@ def prompt_template(prompt, breed_slug=None):
     A prompt without one of our breeds keeps all its words and gets {breed} at the end.
     """
     escaped = prompt.replace("{", "{{").replace("}", "}}")
+    if len(prompt) > 2 * params.PROMPT_MAX_LENGTH:
+        return None, escaped  # too long for the form whatever its breed words: not searched once per breed
     candidates = [get_breed(breed_slug)] if breed_slug else all_breeds()
     # A named breed is found anywhere ("퍼그pug" too); guessed ones only as whole words.
     edge = "" if breed_slug else r"\b"
@@ -134,7 +136,7 @@ def _sampler(reused, name, schedule):
 
 def _size(reused, text):
     """Both sides or neither: half a size would give a picture of a shape nobody asked for."""
-    size = SIZE.match(text.strip())
+    size = SIZE.fullmatch(text.strip())
     try:
         if not size:
             raise ValueError("not WIDTHxHEIGHT")

@@ -15,6 +15,7 @@ from PIL.PngImagePlugin import PngImageFile
 from PIL.WebPImagePlugin import WebPImageFile
 from pillow_heif.as_plugin import HeifImageFile
 
+from transform import image_structure
 from transform.colour import to_srgb_rgb
 from transform.encoding import jpeg_bytes, make_thumbnail
 
@@ -78,10 +79,19 @@ def open_by_magic(data):
 
     The plugin classes are used directly because Image.open() runs PIL's own decompression-bomb
     check, which warns or raises (DecompressionBombWarning/Error) before our own pixel limit applies.
+    A PNG loses its text chunks first (no text of an upload is kept, so none is read or inflated), and
+    a PNG or JPEG made of more blocks than any encoder writes is refused before PIL walks them.
     """
     decoder = decoder_for(data[:16])
     if decoder is None:
         raise UploadRejected("unsupported")
+    try:
+        if decoder is PngImageFile:
+            data = image_structure.png_without_text(data)
+        elif decoder is JpegImageFile:
+            image_structure.check_jpeg_segments(data)
+    except image_structure.TooManyParts:
+        raise UploadRejected("too_many_parts") from None
     try:
         return decoder(io.BytesIO(data))
     except Exception as error:

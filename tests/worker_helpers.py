@@ -1,5 +1,7 @@
 """Helpers for the tests that run real workers: queue generations, start workers, read outcomes."""
 
+from rq import SimpleWorker
+
 from gallery.generations.queue import get_queue
 from gallery.models import Generation
 from transform.params import GenerationParams
@@ -23,3 +25,8 @@ def workers(tmp_path, count, env, options=()):
     connection = get_queue().connection
     wait_until(lambda: len(connection.keys("fta:worker-alive:*")) == count, timeout=180, what="workers starting")
     return processes
+
+
+def work():
+    """An RQ worker in this process, until the queue is empty (the engine: the worker_engine fixture)."""
+    SimpleWorker([get_queue()], connection=get_queue().connection).work(burst=True)

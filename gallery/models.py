@@ -153,10 +153,10 @@ class Generation(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
-    # Set by gallery.generations.lifecycle once it pushed this generation's job: False when Redis did not
-    # take it (down or hung), so the page can say the queue is busy.
-    pushed = None
     FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    # Not a column: set by gallery.generations.lifecycle once it pushed this generation's job, False when
+    # Redis did not take it (down or hung), so the page can say the queue is busy.
+    pushed = None
 
     class Review(models.TextChoices):
         PENDING = "pending", _("Pending review")

@@ -87,14 +87,21 @@ def test_with_s3_hung_an_image_and_the_dogs_zip_answer_503_with_a_sentence_withi
         assert waited < S3_BOUND
 
 
-def test_with_the_bucket_gone_uploads_and_images_answer_503_and_readyz_and_doctor_name_it(moto, client):
+def test_s3_killed_mid_upload_and_started_again_without_its_bucket_answers_503_and_readyz_and_doctor_name_it(
+    moto, client, tmp_path
+):
     photo = make_uploaded_photo()
     client.force_login(photo.owner)
-    # Killed and started again: moto keeps its buckets in memory, so the bucket and every picture are gone.
-    moto.stop()
-    moto.start()
-    upload = client.post(reverse("gallery:upload"), {"image": SimpleUploadedFile("me.jpg", portrait_jpeg())})
-    assert upload.status_code == 503 and CANNOT_STORE in upload.content.decode()
+
+    def kill_and_start_again():  # moto keeps its buckets in memory: the bucket and every picture are gone
+        moto.stop()
+        moto.start()
+
+    with gunicorn(tmp_path / "web.log", workers=1, **s3.s3_env(moto.bucket, moto.endpoint)) as url:
+        code, _headers, body, _waited = upload_in_two_halves(
+            url, signed_in_session_key(photo.owner), large_portrait_jpeg(), kill_and_start_again
+        )
+    assert code == 503 and CANNOT_STORE in body
     assert Photo.objects.count() == 1
     image = client.get(reverse("gallery:photo-image", args=[photo.pk]))
     assert (image.status_code, image.content.decode()) == (503, OUT_OF_REACH), "not a 404: the file is not what went"

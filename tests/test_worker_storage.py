@@ -84,7 +84,7 @@ def test_two_workers_sharing_no_disk_make_every_dog_exactly_once(redis_connectio
         assert list(media.iterdir()) == [] and list(temp.iterdir()) == [], "nothing was written to a local disk"
 
 
-def test_a_generation_waits_while_s3_is_down_then_without_its_bucket_and_is_made_once_it_is_restored(
+def test_a_dog_whose_s3_is_killed_mid_job_and_restarted_empty_waits_and_is_made_once_the_bucket_is_restored(
     redis_connection, worker_env, settings, tmp_path
 ):
     moto = s3.MotoServer(tmp_path / "moto.log")
@@ -95,16 +95,17 @@ def test_a_generation_waits_while_s3_is_down_then_without_its_bucket_and_is_made
     backup = {
         key: s3.client(moto.endpoint).get_object(Bucket=bucket, Key=key)["Body"].read() for key in s3.keys(bucket, moto.endpoint)
     }
-    env = {**worker_env, **s3.s3_env(bucket, moto.endpoint), "FTA_MAX_REQUEUES": 100}
+    env = {**worker_env, **s3.s3_env(bucket, moto.endpoint), "FTA_MAX_BATCH": 1, "FTA_MAX_REQUEUES": 100}
     worker = start_worker(tmp_path / "worker.log", **env)
     try:
         wait_until(lambda: redis_connection.keys("fta:worker-alive:*"), timeout=180, what="the worker starting")
-        moto.stop()
-        (generation,) = queue_generations(photo, 1)
+        (generation,) = queue_generations(photo, 1, steps=30)
         row = Generation.objects.filter(pk=generation.pk)
-        wait_until(lambda: row.get().requeues >= 1, timeout=60, what="a try on S3 while it is down")
-        # Back, but empty: moto keeps its buckets in memory. The photo's key answers 404, as a deleted
-        # file's would; the worker asks whether the bucket itself is gone, and waits.
+        wait_until(lambda: row.get().step > 0, timeout=120, what="the dog being drawn")
+        moto.stop()  # killed mid-job: the dog's save finds nobody there
+        wait_until(lambda: row.get().requeues >= 1, timeout=60, what="the save giving up")
+        # Started again, empty: moto keeps its buckets in memory. The photo's key answers 404, as a
+        # deleted file's would; the worker asks whether the bucket itself is gone, and waits.
         moto.start()
         tries = row.get().requeues
         wait_until(lambda: row.get().requeues > tries, timeout=60, what="a try on S3 without its bucket")

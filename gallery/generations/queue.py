@@ -11,16 +11,18 @@ import django_rq
 import redis
 from django.conf import settings
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError, RedisError
 from redis.retry import Retry
 from rq import Queue
 
 QUEUE_NAME = "gpu"
 JOB_FUNCTION = "gallery.generations.jobs.run_generation"
 # The longest one Redis command may wait, as /readyz allows: with Redis down or hung, a page answers
-# this much later at most. No retry: a request meets the outage once, not once per try.
+# this much later at most. A command that times out is not tried again (a hung Redis costs a request one
+# wait, not one per try); one whose pooled connection was dropped (Redis restarted) is, on a new one.
 REDIS_CONNECT_SECONDS = 1
 REDIS_WAIT_SECONDS = 2
+RETRY = Retry(NoBackoff(), 1, supported_errors=(ConnectionError,))
 log = logging.getLogger(__name__)
 
 
@@ -30,7 +32,7 @@ def _connection(url):
         url,
         socket_connect_timeout=REDIS_CONNECT_SECONDS,
         socket_timeout=REDIS_WAIT_SECONDS,
-        retry=Retry(NoBackoff(), 0),
+        retry=RETRY,
         health_check_interval=30,
     )
 

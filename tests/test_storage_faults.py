@@ -20,7 +20,7 @@ from . import s3
 from .factories import finished, make_uploaded_photo, make_user, signed_in_session_key, stored_names
 from .processes import gunicorn, start_worker, stop, upload_in_two_halves, wait_until
 from .sample_images import large_portrait_jpeg, portrait_jpeg
-from .worker_helpers import FINAL, queue_generations
+from .worker_helpers import FINAL, one_dog_being_drawn, queue_generations
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 # One S3 call that hangs: every try waits S3_READ_TIMEOUT; with room for the backoff between tries.
@@ -125,13 +125,8 @@ def test_a_dog_whose_save_meets_a_hung_s3_goes_back_to_the_queue_and_is_made_onc
 ):
     photo = make_uploaded_photo()
     env = {**worker_env, **s3.s3_env(moto.bucket, moto.endpoint), "FTA_MAX_BATCH": 1}
-    worker = start_worker(tmp_path / "worker.log", **env)
-    try:
-        wait_until(lambda: redis_connection.keys("fta:worker-alive:*"), timeout=180, what="the worker starting")
-        (generation,) = queue_generations(photo, 1, steps=30)
-        row = Generation.objects.filter(pk=generation.pk)
-        # The photo is read; S3 hangs while the dog is drawn, so its save meets the hang.
-        wait_until(lambda: row.get().step > 0, timeout=120, what="the dog being drawn")
+    # The photo is read; S3 hangs while the dog is drawn, so its save meets the hang.
+    with one_dog_being_drawn(tmp_path, photo, env) as row:
         moto.pause()
         try:
             wait_until(lambda: row.get().requeues == 1, timeout=3 * S3_BOUND + 10, what="the save giving up")
@@ -139,12 +134,10 @@ def test_a_dog_whose_save_meets_a_hung_s3_goes_back_to_the_queue_and_is_made_onc
             moto.resume()
         wait_until(lambda: row.get().status in FINAL, timeout=120, what="the dog made again")
         reconcile()  # whatever the hang kept the worker from deleting
-    finally:
-        stop(worker)
-    generation.refresh_from_db()
+    generation = row.get()
     assert generation.status == "succeeded", (generation.error, generation.traceback)
     assert (generation.attempts, generation.requeues) == (1, 1), "the hang was ours: no attempt of the dog's spent"
-    assert "waits for the reconcile pass" in (tmp_path / "worker.log").read_text()
+    assert "waits for the reconcile pass" in (tmp_path / "worker0.log").read_text()
     files = [photo.image, photo.thumbnail, generation.result, generation.display, generation.thumbnail]
     files += [generation.control_image, generation.face_crop]
     assert s3.keys(moto.bucket, moto.endpoint) == sorted(f.name for f in files), "no file of the lost save is left"

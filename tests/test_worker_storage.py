@@ -18,6 +18,7 @@ from transform.params import GenerationParams
 from . import s3
 from .factories import make_uploaded_photo, make_user, signed_in_session_key
 from .processes import gunicorn, start_worker, stop, wait_until
+from .worker_helpers import one_dog_being_drawn
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 FINAL = {"succeeded", "failed", "cancelled"}
@@ -96,28 +97,23 @@ def test_a_dog_whose_s3_is_killed_mid_job_and_restarted_empty_waits_and_is_made_
         key: s3.client(moto.endpoint).get_object(Bucket=bucket, Key=key)["Body"].read() for key in s3.keys(bucket, moto.endpoint)
     }
     env = {**worker_env, **s3.s3_env(bucket, moto.endpoint), "FTA_MAX_BATCH": 1, "FTA_MAX_REQUEUES": 100}
-    worker = start_worker(tmp_path / "worker.log", **env)
     try:
-        wait_until(lambda: redis_connection.keys("fta:worker-alive:*"), timeout=180, what="the worker starting")
-        (generation,) = queue_generations(photo, 1, steps=30)
-        row = Generation.objects.filter(pk=generation.pk)
-        wait_until(lambda: row.get().step > 0, timeout=120, what="the dog being drawn")
-        moto.stop()  # killed mid-job: the dog's save finds nobody there
-        wait_until(lambda: row.get().requeues >= 1, timeout=60, what="the save giving up")
-        # Started again, empty: moto keeps its buckets in memory. The photo's key answers 404, as a
-        # deleted file's would; the worker asks whether the bucket itself is gone, and waits.
-        moto.start()
-        tries = row.get().requeues
-        wait_until(lambda: row.get().requeues > tries, timeout=60, what="a try on S3 without its bucket")
-        assert row.get().status == "queued"
-        s3.client(moto.endpoint).create_bucket(Bucket=bucket)  # restored from its backup
-        for key, data in backup.items():
-            s3.client(moto.endpoint).put_object(Bucket=bucket, Key=key, Body=data)
-        wait_until(lambda: row.get().status in FINAL, timeout=120, what="the generation finishing")
+        with one_dog_being_drawn(tmp_path, photo, env) as row:
+            moto.stop()  # killed mid-job: the dog's save finds nobody there
+            wait_until(lambda: row.get().requeues >= 1, timeout=60, what="the save giving up")
+            # Started again, empty: moto keeps its buckets in memory. The photo's key answers 404, as a
+            # deleted file's would; the worker asks whether the bucket itself is gone, and waits.
+            moto.start()
+            tries = row.get().requeues
+            wait_until(lambda: row.get().requeues > tries, timeout=60, what="a try on S3 without its bucket")
+            assert row.get().status == "queued"
+            s3.client(moto.endpoint).create_bucket(Bucket=bucket)  # restored from its backup
+            for key, data in backup.items():
+                s3.client(moto.endpoint).put_object(Bucket=bucket, Key=key, Body=data)
+            wait_until(lambda: row.get().status in FINAL, timeout=120, what="the generation finishing")
     finally:
-        stop(worker)
         moto.stop()
-    generation.refresh_from_db()
+    generation = row.get()
     assert generation.status == "succeeded", (generation.error, generation.traceback)
     assert generation.attempts == 1, "the outages were ours: they spent none of the dog's attempts"
-    assert "waits for the reconcile pass" in (tmp_path / "worker.log").read_text()
+    assert "waits for the reconcile pass" in (tmp_path / "worker0.log").read_text()

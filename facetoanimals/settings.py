@@ -100,6 +100,14 @@ TEMPLATES = [
     },
 ]
 
+# Every wait for the database is bounded, so a database that restarts or hangs costs a request a few
+# seconds and a 503 (gallery.errors), never a hung thread: connecting, FTA_DB_CONNECT_TIMEOUT; a query or
+# a lock, FTA_DB_TIMEOUT (0: no bound, e.g. for a long `migrate`); on PostgreSQL a server that hangs
+# outright is given FTA_DB_TIMEOUT + DB_WAIT_MARGIN before the connection is dropped (the server's own
+# statement_timeout answers first when it can).
+FTA_DB_CONNECT_TIMEOUT = env_int("FTA_DB_CONNECT_TIMEOUT", 3, minimum=2, unit="seconds")
+FTA_DB_TIMEOUT = env_int("FTA_DB_TIMEOUT", 5, minimum=0, unit="seconds")
+DB_WAIT_MARGIN = 2
 DATABASES = {
     "default": env_database(
         "DATABASE_URL",
@@ -110,11 +118,20 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker processes write at once: WAL lets readers go on while one writes, IMMEDIATE
-    # transactions take the write lock up front instead of failing on an upgrade, and writers wait.
+    # transactions take the write lock up front instead of failing on an upgrade, and writers wait
+    # for it up to FTA_DB_TIMEOUT (SQLite's busy timeout; "database is locked" after).
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": FTA_DB_TIMEOUT or 365 * 24 * 3600,
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "facetoanimals.postgresql"
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "connect_timeout": FTA_DB_CONNECT_TIMEOUT,
+        "options": f"-c statement_timeout={FTA_DB_TIMEOUT * 1000}",
+        "wait_limit": FTA_DB_TIMEOUT + DB_WAIT_MARGIN if FTA_DB_TIMEOUT else None,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -173,6 +190,13 @@ FTA_S3_SECRET_ACCESS_KEY = env_str("FTA_S3_SECRET_ACCESS_KEY") or None
 FTA_S3_URL_SECONDS = env_int("FTA_S3_URL_SECONDS", 60, minimum=1, maximum=7 * 24 * 3600, unit="seconds")
 
 
+# A call to S3 that hangs waits this long for each try (seconds without a byte moving, not the whole
+# transfer: a large upload is not cut short), so S3_ATTEMPTS * S3_READ_TIMEOUT at most.
+S3_CONNECT_TIMEOUT = 2
+S3_READ_TIMEOUT = 5
+S3_ATTEMPTS = 2
+
+
 def s3_storage(bucket, endpoint_url, region, access_key, secret_key, url_seconds):
     """django-storages' S3 backend on one bucket of any S3-compatible service."""
     from botocore.config import Config
@@ -190,13 +214,13 @@ def s3_storage(bucket, endpoint_url, region, access_key, secret_key, url_seconds
             "file_overwrite": False,
             "querystring_auth": True,
             "querystring_expire": url_seconds,
-            # Short timeouts and few retries: with the endpoint down an upload answers 503 quickly.
+            # Short timeouts and one retry: with the endpoint down or hung an upload answers 503 quickly.
             "client_config": Config(
                 s3={"addressing_style": "path" if endpoint_url else "auto"},
                 signature_version="s3v4",
-                connect_timeout=2,
-                read_timeout=10,
-                retries={"total_max_attempts": 2, "mode": "standard"},
+                connect_timeout=S3_CONNECT_TIMEOUT,
+                read_timeout=S3_READ_TIMEOUT,
+                retries={"total_max_attempts": S3_ATTEMPTS, "mode": "standard"},
             ),
         },
     }
@@ -284,6 +308,9 @@ FTA_RECONCILE_INTERVAL = env_int("FTA_RECONCILE_INTERVAL", 30, minimum=1, unit="
 # A worker that has not said it is alive for this long is dead, and its generation is re-queued once.
 # At least 2: a worker says so every max(1, TTL / 4) seconds, so the key never lapses between two.
 FTA_WORKER_HEARTBEAT_TTL = env_int("FTA_WORKER_HEARTBEAT_TTL", 20, minimum=2, unit="seconds")
+# How often our own outages (a lost worker, database or storage, a stop) may send one generation back
+# to the queue before it fails with a sentence; they never count against the dog's attempts.
+FTA_MAX_REQUEUES = env_int("FTA_MAX_REQUEUES", 5, minimum=0)
 
 # Models and the device (used by the worker only).
 FTA_SD_MODEL = env_str("FTA_SD_MODEL", "stable-diffusion-v1-5/stable-diffusion-v1-5")

@@ -53,3 +53,4 @@ urlpatterns = [
 ]
 
 handler400 = errors.bad_request
+handler500 = errors.server_error

@@ -64,7 +64,7 @@ class GenerationAdmin(admin.ModelAdmin):
         (_("Parameters"), {"fields": ("seed", "parameter_table", "infotext")}),
         (
             pgettext_lazy("admin section", "Running"),
-            {"fields": ("created_at", "started_at", "finished_at", "timings", "worker_name", "attempts", "job_id")},
+            {"fields": ("created_at", "started_at", "finished_at", "timings", "worker_name", "attempts", "requeues", "job_id")},
         ),
         (_("Sharing"), {"fields": ("shared", "show_username")}),
         (_("Failure"), {"fields": ("traceback",), "classes": ("collapse",)}),
@@ -91,6 +91,7 @@ class GenerationAdmin(admin.ModelAdmin):
         "timings",
         "worker_name",
         "attempts",
+        "requeues",
         "job_id",
         "shared",
         "show_username",

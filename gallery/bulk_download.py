@@ -1,8 +1,14 @@
 """Many dogs as one ZIP, streamed as it is written: each PNG as stored (its `parameters` chunk intact)
-and a parameters.csv, never more than one chunk of one PNG in memory."""
+and a parameters.csv, never more than one chunk of one PNG in memory.
+
+The answer starts only once storage has given the first bytes: storage down or hung (a bounded wait,
+settings.S3_READ_TIMEOUT per try) answers 503 with a sentence. If it fails later, mid-stream, the
+connection breaks off, and the browser reports an incomplete download rather than a ZIP missing dogs.
+"""
 
 import csv
 import io
+import itertools
 import uuid
 import zipfile
 
@@ -13,7 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import publication
+from .media import storage_unavailable_response
 from .models import Generation
+from .storage import STORAGE_ERRORS, storage_fault
 
 CHUNK_BYTES = 256 * 1024
 CSV_COLUMNS = ("file", "breed", "seed", "sampler", "steps", "cfg_scale", "controlnet_weight", "created")
@@ -58,7 +66,8 @@ def csv_row(name, generation):
 
 
 def stream_dogs_zip(generations):
-    """Yield the ZIP's bytes; a dog whose file has gone missing is left out of the PNGs and the CSV."""
+    """Yield the ZIP's bytes; a dog whose file has gone missing is left out of the PNGs and the CSV.
+    Storage failing raises (a missing bucket too)."""
     sink = ChunkSink()
     rows = []
     # A non-seekable sink makes zipfile write each size after its data, so nothing is ever rewound.
@@ -67,6 +76,8 @@ def stream_dogs_zip(generations):
             try:
                 source = generation.result.open("rb")
             except FileNotFoundError:
+                if storage_fault():  # the bucket is gone, not this dog's file alone
+                    raise
                 continue
             name = zip_name(generation)
             with source, archive.open(name, "w") as target:
@@ -106,7 +117,12 @@ def download(request):
     if not generations:
         message = _("Choose at least one finished dog to download.")
         return render(request, "gallery/download_refused.html", {"message": message}, status=400)
-    response = StreamingHttpResponse(stream_dogs_zip(generations), content_type="application/zip")
+    stream = stream_dogs_zip(generations)
+    try:
+        first = next(stream)
+    except STORAGE_ERRORS:
+        return storage_unavailable_response()
+    response = StreamingHttpResponse(itertools.chain([first], stream), content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="facetoanimals-dogs.zip"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"

@@ -4,15 +4,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-
-from gallery.generations.queue import queue_available
 
 from .forms import GenerateForm, GroupForm
 from .models import Generation, Photo
 from .rate_limits import generation_limit_message, holding, record_generations
-from .views import owned, photo_faces
+from .views import owned, photo_faces, say_if_the_queue_is_busy
 
 
 def group_context(photo, form=None):
@@ -54,8 +51,7 @@ def generate_group(request, pk):
     if limit:
         messages.error(request, limit)
         return photo_page(request, photo, form, status=429)
-    if not queue_available():
-        messages.warning(request, _("The queue is busy right now: your dogs will start as soon as it is back."))
+    say_if_the_queue_is_busy(request, [generation])
     return redirect("gallery:generation", pk=generation.pk)
 
 

@@ -1,7 +1,8 @@
 """Health checks for load balancers and orchestrators.
 
 /healthz (liveness) touches nothing outside this process. /readyz (readiness) checks the database,
-Redis and the media storage at once, each given READY_TIMEOUT seconds, and answers 503 naming what failed.
+Redis and the media storage at once, each given READY_TIMEOUT seconds, and answers 503 naming what failed
+and why, in words that name no host, path or bucket (anyone may ask).
 """
 
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -47,6 +48,15 @@ def readyz(request):
     pool.shutdown(wait=False, cancel_futures=True)  # a hung check must not hold the answer
     checks = {name: "ok" if future.done() and future.exception() is None else "failing" for name, future in futures.items()}
     failing = [name for name, state in checks.items() if state != "ok"]
-    return JsonResponse(
-        {"status": "failing" if failing else "ok", "failing": failing, "checks": checks}, status=503 if failing else 200
-    )
+    answer = {"status": "failing" if failing else "ok", "failing": failing, "checks": checks}
+    if failing:
+        answer["reasons"] = {name: failure_reason(futures[name]) for name in failing}
+    return JsonResponse(answer, status=503 if failing else 200)
+
+
+def failure_reason(future):
+    """A few words: the storage check's own reason (e.g. "the bucket does not exist"), else what was raised."""
+    if not future.done():
+        return f"no answer within {READY_TIMEOUT:g} s"
+    exc = future.exception()
+    return getattr(exc, "reason", None) or exc.__class__.__name__

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils.translation import gettext as _
 
-from .storage import STORAGE_ERRORS
+from .storage import STORAGE_ERRORS, storage_fault
 
 # Only image types we wrote ourselves; anything else is served as an opaque download.
 SAFE_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".zip": "application/zip"}
@@ -39,6 +39,8 @@ def serve_file(field_file, *, download_name=None, cache_control=NO_STORE):
         try:
             handle = field_file.open("rb")
         except FileNotFoundError:
+            if storage_fault():  # the bucket itself is gone (or the folder unreadable): not this file alone
+                return storage_unavailable_response()
             raise Http404 from None
         except STORAGE_ERRORS:
             return storage_unavailable_response()
@@ -59,6 +61,12 @@ def stored_location(field_file):
     return f"s3{url.path}?{url.query}"
 
 
+# Seconds a client should wait before asking again while storage is down.
+STORAGE_RETRY_AFTER = 60
+
+
 def storage_unavailable_response():
     message = _("Your pictures are out of reach for a moment. Please try again in a minute.")
-    return HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+    return response

@@ -3,6 +3,8 @@
 Every figure is read when Prometheus scrapes, from what all processes share (the database and
 Redis), so any gunicorn process answers for the whole service:
 - the queue's depth, live workers and upload refusals (counted in Redis by whichever web process refused);
+- the re-queues that followed our own outages, by cause (counted in Redis by whichever worker re-queued),
+  their sum over the generations kept, by status, and the bound FTA_MAX_REQUEUES;
 - jobs by final status and the job duration histogram, from the generations' rows (their `timings`);
 - each RQ worker's own counters, which RQ workers push to Redis themselves (successful and failed jobs,
   busy seconds): the usual RQ way, so a worker needs no port of its own.
@@ -27,6 +29,7 @@ from .generations.queue import get_queue
 from .models import Generation
 
 REFUSALS_KEY = "fta:metrics:upload-refusals"
+REQUEUES_KEY = "fta:metrics:requeues"
 # Seconds; a tiny CPU job takes well under one, a real GPU one tens.
 DURATION_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 PHASES = ("queue_wait", "inference", "saving")
@@ -36,6 +39,14 @@ def count_upload_refusal(reason):
     """Best effort: a Redis hiccup must not turn a refused upload into an error page."""
     try:
         get_queue().connection.hincrby(REFUSALS_KEY, reason, 1)
+    except RedisError:
+        pass
+
+
+def count_requeue(cause):
+    """Best effort, as for refusals: the outage being counted may be Redis's own."""
+    try:
+        get_queue().connection.hincrby(REQUEUES_KEY, cause, 1)
     except RedisError:
         pass
 
@@ -73,6 +84,18 @@ def finished_jobs():
     return family
 
 
+def requeued_generations():
+    family = GaugeMetricFamily(
+        "fta_generation_requeues",
+        "Re-queues after our own outages, summed over the generations kept, by status",
+        labels=["status"],
+    )
+    sums = dict(Generation.objects.filter(requeues__gt=0).values_list("status").annotate(n=Sum("requeues")))
+    for status in Generation.Status.values:
+        family.add_metric([status], sums.get(status, 0))
+    return family
+
+
 def redis_families():
     from rq import Worker
 
@@ -85,6 +108,12 @@ def redis_families():
     for reason, count in sorted(connection.hgetall(REFUSALS_KEY).items()):
         refusals.add_metric([reason.decode()], int(count))
     yield refusals
+    requeues = CounterMetricFamily(
+        "fta_requeues", "Generations our own outages sent back to the queue, by cause", labels=["cause"]
+    )
+    for cause, count in sorted(connection.hgetall(REQUEUES_KEY).items()):
+        requeues.add_metric([cause.decode()], int(count))
+    yield requeues
     successes = CounterMetricFamily("fta_worker_jobs_successful", "Jobs a worker finished (RQ)", labels=["worker"])
     failures = CounterMetricFamily("fta_worker_jobs_failed", "Jobs a worker failed (RQ)", labels=["worker"])
     busy = CounterMetricFamily("fta_worker_busy_seconds", "Seconds a worker spent on jobs (RQ)", labels=["worker"])
@@ -99,6 +128,10 @@ class ServiceCollector:
     def collect(self):
         yield finished_jobs()
         yield duration_histograms()
+        yield requeued_generations()
+        yield GaugeMetricFamily(
+            "fta_requeue_limit", "Re-queues after our outages before a generation fails", value=settings.FTA_MAX_REQUEUES
+        )
         try:
             families = list(redis_families())
         except RedisError:

@@ -10,25 +10,28 @@ from django.db.models import Case, OuterRef, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .storage import STORAGE_ERRORS, StorageUnavailable, is_storage_error
+from .storage import STORAGE_ERRORS, StorageUnavailable, is_storage_error, is_storage_outage
 
 log = logging.getLogger(__name__)
 
 
 def delete_stored(field_files):
-    """Remove the files behind these FieldFiles from storage; empty fields are skipped. A file that
-    storage refuses to delete (it is down) is written down for the reconcile pass to delete later."""
-    for stored in field_files:
-        if stored:
-            delete_or_remember(stored.storage, stored.name)
+    """Remove the files behind these FieldFiles from storage; empty fields are skipped."""
+    delete_or_remember([(stored.storage, stored.name) for stored in field_files if stored])
 
 
-def delete_or_remember(storage, name):
-    """Delete one stored file; when storage refuses (it is down), write it down for the reconcile pass."""
-    try:
-        storage.delete(name)
-    except STORAGE_ERRORS as exc:
-        log.warning("Storage refused to delete %s (%s): the reconcile pass retries", name, exc)
+def delete_or_remember(files, storage_failed=False):
+    """Delete stored files, given as (storage, name). Once storage refuses one (it is down), that one and
+    the rest are written down for the reconcile pass without another try, so a storage that hangs costs
+    one bounded wait, not one per file; with storage_failed (the caller just saw it fail), all are."""
+    for storage, name in files:
+        if not storage_failed:
+            try:
+                storage.delete(name)
+                continue
+            except STORAGE_ERRORS as exc:
+                log.warning("Storage refused to delete %s (%s): the reconcile pass retries", name, exc)
+                storage_failed = True
         PendingFileDeletion.objects.get_or_create(name=name)
 
 
@@ -37,7 +40,7 @@ def save_stored(instance, files):
 
     Each name is chosen and remembered before its bytes are written, so a write that fails half-way
     (a full disk, storage going down) leaves no partial file behind: every file of the set is deleted
-    (or written down for the reconcile pass when storage refuses), and the error raised.
+    (or written down for the reconcile pass when storage is down), and the error raised.
     """
     written = []  # (storage, name): the name goes in before the bytes go out
     try:
@@ -47,9 +50,8 @@ def save_stored(instance, files):
             written.append((stored.storage, name))
             stored.name = stored.storage.save(name, ContentFile(data), max_length=stored.field.max_length)
             written.append((stored.storage, stored.name))  # the storage may have picked another name
-    except BaseException:
-        for storage, name in dict.fromkeys(written):
-            delete_or_remember(storage, name)
+    except BaseException as exc:
+        delete_or_remember(dict.fromkeys(written), storage_failed=is_storage_outage(exc))
         for field in files:
             getattr(instance, field).name = None
         raise
@@ -129,12 +131,11 @@ class Photo(models.Model):
             face_count=len(landmarks["faces"]),
         )
         try:
+            save_stored(photo, {"image": ("photo.jpg", cleaned.jpeg), "thumbnail": ("thumb.webp", make_thumbnail(cleaned.image))})
             with transaction.atomic():
-                photo.image.save("photo.jpg", ContentFile(cleaned.jpeg), save=False)
-                photo.thumbnail.save("thumb.webp", ContentFile(make_thumbnail(cleaned.image)), save=False)
                 photo.save()
         except BaseException as exc:
-            delete_stored((photo.image, photo.thumbnail))
+            delete_stored((photo.image, photo.thumbnail))  # written, but the row was not
             if is_storage_error(exc):
                 raise StorageUnavailable from exc
             raise
@@ -180,6 +181,9 @@ class Generation(models.Model):
 
     ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
     FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    # Not a column: set by gallery.generations.lifecycle once it pushed this generation's job, False when
+    # Redis did not take it (down or hung), so the page can say the queue is busy.
+    pushed = None
 
     class Review(models.TextChoices):
         PENDING = "pending", _("Pending review")
@@ -210,7 +214,13 @@ class Generation(models.Model):
     step = models.PositiveIntegerField(default=0)
     steps = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker started it.")
+    # Runs that the dog itself could have ended (the engine raising on it, out of memory, a timeout): a
+    # run cut short by our own outage (a lost worker, database or storage, a stop) gives its attempt back
+    # and counts in `requeues` instead, which FTA_MAX_REQUEUES bounds.
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs that count against the dog itself.")
+    requeues = models.PositiveSmallIntegerField(
+        default=0, help_text="Times our own outages (a lost worker, database or storage, a stop) sent it back to the queue."
+    )
     # The RQ job currently meant to run it; a new one for each (re)queue, so a stale job never runs it twice.
     job_id = models.CharField(max_length=64, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
@@ -303,8 +313,8 @@ class Generation(models.Model):
                     seed=seeded.seed,
                     steps=seeded.steps,
                 )
-                lifecycle.queue(generation)
                 generations.append(generation)
+            lifecycle.queue_together(generations)
         return generations
 
     @classmethod

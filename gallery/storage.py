@@ -3,6 +3,7 @@
 Every photo and dog goes through Django's storage API, so local disk and an S3 bucket behave alike.
 """
 
+import errno
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -12,8 +13,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-# What storage raises when it cannot be reached or refuses us (a missing file is FileNotFoundError).
-STORAGE_ERRORS = (BotoCoreError, ClientError, PermissionError, OSError)
+# What storage may raise (a missing file is FileNotFoundError). Not all of it means storage failed:
+# is_storage_error says which does.
+STORAGE_ERRORS = (BotoCoreError, ClientError, OSError)
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class StorageUnavailable(Exception):
@@ -21,11 +24,26 @@ class StorageUnavailable(Exception):
 
 
 class StorageMisconfigured(Exception):
-    """Raised by check_storage with the setting to fix."""
+    """Raised by check_storage with the setting to fix, and `reason`: a short phrase that names no
+    bucket, path or address (/readyz shows it to anyone)."""
+
+    def __init__(self, message, reason):
+        super().__init__(message)
+        self.reason = reason
 
 
 def is_storage_error(exc):
-    return isinstance(exc, STORAGE_ERRORS) and not isinstance(exc, FileNotFoundError)
+    """True when storage itself failed: S3 refused or did not answer, or the disk did (an OSError with
+    an errno). A missing file is not, nor is an OSError without an errno: that is PIL saying it cannot
+    decode an image (UnidentifiedImageError, "image file is truncated"), which no wait would cure."""
+    if isinstance(exc, (BotoCoreError, ClientError)):
+        return True
+    return isinstance(exc, OSError) and exc.errno is not None and not isinstance(exc, FileNotFoundError)
+
+
+def is_storage_outage(exc):
+    """Storage down or refusing us: worth waiting for. A full disk is not: waiting would not empty it."""
+    return is_storage_error(exc) and getattr(exc, "errno", None) not in DISK_FULL
 
 
 @lru_cache(maxsize=1)
@@ -44,14 +62,14 @@ def probe_client():
     )
 
 
-# S3 error codes → the setting that is wrong.
+# S3 error codes → the setting that is wrong, and the reason /readyz gives.
 WRONG_SETTING = {
-    "NoSuchBucket": "FTA_S3_BUCKET",
-    "InvalidBucketName": "FTA_S3_BUCKET",
-    "InvalidAccessKeyId": "FTA_S3_ACCESS_KEY_ID",
-    "SignatureDoesNotMatch": "FTA_S3_SECRET_ACCESS_KEY",
-    "AuthorizationHeaderMalformed": "FTA_S3_REGION",
-    "PermanentRedirect": "FTA_S3_REGION",
+    "NoSuchBucket": ("FTA_S3_BUCKET", "the bucket does not exist"),
+    "InvalidBucketName": ("FTA_S3_BUCKET", "the bucket does not exist"),
+    "InvalidAccessKeyId": ("FTA_S3_ACCESS_KEY_ID", "S3 refuses our keys"),
+    "SignatureDoesNotMatch": ("FTA_S3_SECRET_ACCESS_KEY", "S3 refuses our keys"),
+    "AuthorizationHeaderMalformed": ("FTA_S3_REGION", "S3 refuses our region"),
+    "PermanentRedirect": ("FTA_S3_REGION", "S3 refuses our region"),
 }
 
 
@@ -64,21 +82,37 @@ def check_storage():
             with tempfile.NamedTemporaryFile(dir=root):
                 pass
         except OSError as exc:
-            raise StorageMisconfigured(f"cannot write to FTA_MEDIA_ROOT={root} ({exc.strerror}): fix its permissions") from exc
+            raise StorageMisconfigured(
+                f"cannot write to FTA_MEDIA_ROOT={root} ({exc.strerror}): fix its permissions or free space",
+                "the media folder is not writable",
+            ) from exc
         return f"local folder {root} is writable"
     bucket = settings.FTA_S3_BUCKET
     try:
         probe_client().list_objects_v2(Bucket=bucket, MaxKeys=1)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
-        setting = WRONG_SETTING.get(code)
-        if setting:
-            raise StorageMisconfigured(f"S3 answers {code}: check {setting}") from exc
+        if code in WRONG_SETTING:
+            setting, reason = WRONG_SETTING[code]
+            hint = ", or create it (from a backup if it held pictures)" if code == "NoSuchBucket" else ""
+            raise StorageMisconfigured(f"S3 answers {code}: check {setting}{hint}", reason) from exc
         raise StorageMisconfigured(
-            f"S3 refuses to list bucket {bucket} ({code}): give FTA_S3_ACCESS_KEY_ID's keys read, write and delete on it"
+            f"S3 refuses to list bucket {bucket} ({code}): give FTA_S3_ACCESS_KEY_ID's keys read, write and delete on it",
+            "S3 refuses to list the bucket",
         ) from exc
     except BotoCoreError as exc:
         raise StorageMisconfigured(
-            f"S3 does not answer at FTA_S3_ENDPOINT_URL={settings.FTA_S3_ENDPOINT_URL or '(AWS)'} ({exc.__class__.__name__})"
+            f"S3 does not answer at FTA_S3_ENDPOINT_URL={settings.FTA_S3_ENDPOINT_URL or '(AWS)'} ({exc.__class__.__name__})",
+            "S3 does not answer",
         ) from exc
     return f"S3 bucket {bucket} at {settings.FTA_S3_ENDPOINT_URL or 'AWS'} answers"
+
+
+def storage_fault():
+    """Why storage as a whole fails (check_storage's reason), or None. Asked when a file is missing: S3
+    answers a lost bucket's keys with 404, as it does a deleted file's."""
+    try:
+        check_storage()
+    except StorageMisconfigured as exc:
+        return exc.reason
+    return None

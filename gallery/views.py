@@ -15,11 +15,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gallery.generations.queue import queue_available
-
 from . import publication
 from .forms import CONTROL_MODE_LABELS, GenerateForm, UploadForm, upload_rules_text
-from .media import DOG_CACHE, serve_file
+from .media import DOG_CACHE, STORAGE_RETRY_AFTER, serve_file
 from .metrics import count_upload_refusal, refusal_reason
 from .models import QUEUE_PLACES_COUNTED, Generation, Photo
 from .rate_limits import generation_limit_message, holding, record_generations, record_upload, upload_limit_message
@@ -116,7 +114,9 @@ def upload(request):
                 except StorageUnavailable:
                     count_upload_refusal("storage")
                     messages.error(request, _("We cannot store photos right now. Please try again in a few minutes."))
-                    return render(request, "gallery/upload.html", {**context, "form": UploadForm()}, status=503)
+                    response = render(request, "gallery/upload.html", {**context, "form": UploadForm()}, status=503)
+                    response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+                    return response
                 return redirect("gallery:photo", pk=photo.pk)
         count_upload_refusal(refusal_reason(form))
         status = 413 if form.has_error(NON_FIELD_ERRORS, "too_big") else 400
@@ -268,9 +268,19 @@ def generate(request, pk):
         messages.error(request, limit)
         context = {"photo": photo, "faces": photo_faces(photo), "form": form}
         return render(request, "gallery/photo.html", context, status=429)
-    if not queue_available():
-        messages.warning(request, _("The queue is busy right now: your dog will start as soon as it is back."))
+    say_if_the_queue_is_busy(request, generations)
     return redirect("gallery:generation", pk=generations[0].pk)
+
+
+def say_if_the_queue_is_busy(request, generations):
+    """Redis did not take their jobs (down, or hung past its one short wait): they wait queued in the
+    database, and the reconcile pass pushes them once it answers."""
+    if not any(generation.pushed is False for generation in generations):
+        return
+    if sum(generation.faces for generation in generations) > 1:
+        messages.warning(request, _("The queue is busy right now: your dogs will start as soon as it is back."))
+    else:
+        messages.warning(request, _("The queue is busy right now: your dog will start as soon as it is back."))
 
 
 @login_required
@@ -428,6 +438,7 @@ def generation_retry(request, pk):
             record_generations(request.user, generation.faces)
     if limit:
         return generation_page(request, generation, limit, status=429)
+    say_if_the_queue_is_busy(request, [generation])
     return redirect("gallery:generation", pk=generation.pk)
 
 
@@ -502,4 +513,5 @@ def generation_regenerate(request, pk):
             record_generations(request.user, generation.faces)
     if limit:
         return generation_page(request, previous, limit, status=429)
+    say_if_the_queue_is_busy(request, [generation])
     return redirect("gallery:generation", pk=generation.pk)

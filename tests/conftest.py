@@ -7,6 +7,7 @@ from gallery.generations.queue import get_queue
 
 from . import s3
 from .factories import make_uploaded_photo
+from .processes import RedisServer
 
 
 @pytest.fixture(autouse=True)
@@ -51,12 +52,40 @@ def tiny_engine(tiny_pipeline_dir):
 
 
 @pytest.fixture
+def worker_engine(tiny_pipeline_dir, settings):
+    """The worker's engine as the settings describe it, for jobs run in this process: the tiny pipeline on the CPU."""
+    from gallery.generations import jobs
+
+    settings.FTA_SD_MODEL = str(tiny_pipeline_dir / "sd")
+    settings.FTA_CONTROLNET_MODEL = str(tiny_pipeline_dir / "controlnet")
+    settings.FTA_DEVICE = "cpu"
+    settings.FTA_MAX_BATCH = 3
+    connection = get_queue().connection
+    connection.flushdb()
+    jobs._engine = None
+    yield jobs.get_engine()
+    jobs._engine = None
+    connection.flushdb()
+
+
+@pytest.fixture
 def redis_connection():
     """The test Redis, emptied before and after (only its own database: stale jobs of other tests must not run)."""
     connection = get_queue().connection
     connection.flushdb()
     yield connection
     connection.flushdb()
+
+
+@pytest.fixture
+def own_redis(tmp_path, settings):
+    """A Redis for this test alone, so that stopping or hanging it leaves the suite's Redis alone."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    settings.REDIS_URL = server.url
+    yield server
+    server.resume()  # a test that failed while it was hung
+    server.stop()
 
 
 @pytest.fixture

@@ -1,13 +1,18 @@
 """Real subprocesses for tests: generation workers and gunicorn, sharing the test database and media."""
 
+import http.client
 import os
+import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 import redis
@@ -103,6 +108,52 @@ def gunicorn(log_path, workers=2, **env):
         stop(process)
 
 
+def post_in_two_halves(url, path, fields, between, session_key=None):
+    """POST a multipart form, {name: text or (file name, bytes)}, over a raw connection: the first half
+    of the body, then between() (a fault landing mid-request), then the rest. Returns (status, headers,
+    body, seconds from the last byte sent to the answer)."""
+    from django.conf import settings
+
+    token = secrets.token_hex(16)  # a CSRF cookie of our own, which the form repeats
+    boundary = secrets.token_hex(16)
+    parts = []
+    for name, value in {"csrfmiddlewaretoken": token, **fields}.items():
+        if isinstance(value, tuple):
+            filename, data = value
+            head = (
+                f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\nContent-Type: application/octet-stream'
+            )
+        else:
+            head, data = f'Content-Disposition: form-data; name="{name}"', value.encode()
+        parts.append(f"--{boundary}\r\n{head}\r\n\r\n".encode() + data + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    cookies = f"{settings.CSRF_COOKIE_NAME}={token}"
+    if session_key:
+        cookies += f"; {settings.SESSION_COOKIE_NAME}={session_key}"
+    address = urlsplit(url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=120)
+    try:
+        connection.putrequest("POST", path)
+        connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+        connection.putheader("Content-Length", str(len(body)))
+        connection.putheader("Cookie", cookies)
+        connection.endheaders()
+        connection.send(body[: len(body) // 2])
+        between()
+        connection.send(body[len(body) // 2 :])
+        sent = time.monotonic()
+        response = connection.getresponse()
+        answer = response.read().decode()
+        return response.status, response.headers, answer, time.monotonic() - sent
+    finally:
+        connection.close()
+
+
+def upload_in_two_halves(url, session_key, data, between):
+    """A photo posted to the upload form, with a fault landing mid-upload (post_in_two_halves)."""
+    return post_in_two_halves(url, "/photos/new/", {"image": ("me.jpg", data)}, between, session_key)
+
+
 class RedisServer:
     """A redis-server of a test's own on a free port, which it may stop and start again empty."""
 
@@ -124,6 +175,78 @@ class RedisServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
+
+    def pause(self):
+        """Hung: it still accepts connections (the kernel does), and answers nothing."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.process.send_signal(signal.SIGCONT)
+
+
+class PostgresServer:
+    """A PostgreSQL cluster of a test's own on a free port, which it may restart, stop or hang (SIGSTOP)
+    without touching the machine's shared server. PostgreSQL runs as the postgres user, so the cluster
+    lives in a folder of its own under the temporary directory (pytest's are closed to other users)."""
+
+    BIN = Path("/usr/lib/postgresql/15/bin")
+
+    def __init__(self):
+        self.directory = Path(tempfile.mkdtemp(prefix="fta-postgres-"))
+        shutil.chown(self.directory, "postgres")
+        self.data = self.directory / "data"
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/facetoanimals"
+
+    def run(self, program, *arguments):
+        command = ["runuser", "-u", "postgres", "--", str(self.BIN / program), *map(str, arguments)]
+        return subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+
+    def create(self):
+        self.run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres")
+        self.start()
+        self.run("createdb", "-h", "127.0.0.1", "-p", self.port, "-U", "postgres", "facetoanimals")
+
+    def start(self):
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1"
+        self.run("pg_ctl", "-D", self.data, "-o", options, "-l", self.directory / "postgres.log", "-w", "start")
+
+    def stop(self):
+        """A fast shutdown, as a restart does: sessions are ended, new connections refused."""
+        self.run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+
+    def processes(self):
+        """The postmaster and every process it started (backends, checkpointer, …)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            if int(fields[1]) == postmaster:
+                children.append(int(stat.parent.name))
+        return [postmaster, *children]
+
+    def pause(self):
+        """Hung: connections are still accepted by the kernel, and no process of the cluster answers."""
+        self.signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.signal(signal.SIGCONT)
+
+    def signal(self, number):
+        for pid in self.processes():  # the postmaster first: it starts no process once stopped
+            try:
+                os.kill(pid, number)
+            except ProcessLookupError:
+                pass  # a backend that ended meanwhile
+
+    def remove(self):
+        if (self.data / "postmaster.pid").exists():
+            self.resume()
+            self.run("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def wait_until(predicate, timeout, what, interval=0.2):

@@ -1,14 +1,18 @@
 """S3 for tests: bin/test's moto server (standalone, over HTTP), never an in-process mock."""
 
 import os
+import signal
 import subprocess
 import sys
 import uuid
+from urllib.request import urlopen
 
 import boto3
 from botocore.config import Config
 
 from facetoanimals.settings import s3_storage
+
+from .processes import free_port, stop, wait_until
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
@@ -98,3 +102,30 @@ def start_moto(port, log_path, **env):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+class MotoServer:
+    """A moto server of a test's own on a free port, which it may stop, start again (empty: moto keeps
+    its buckets in memory) or hang (SIGSTOP: the kernel still accepts connections, nothing answers)."""
+
+    def __init__(self, log_path, **env):
+        self.log_path, self.env = log_path, env
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self):
+        self.process = start_moto(self.port, self.log_path, **self.env)
+        wait_until(lambda: urlopen(f"{self.endpoint}/moto-api/", timeout=1).status == 200, timeout=30, what="moto starting")
+
+    def stop(self):
+        if self.process:
+            self.resume()
+            stop(self.process)
+
+    def pause(self):
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGCONT)

@@ -48,6 +48,11 @@ def portrait_jpeg():
     return encode(astronaut(), "JPEG", quality=92)
 
 
+def large_portrait_jpeg():
+    """The portrait at 4000x4000, about 4 MB: a large upload, which Django spools to a temporary file."""
+    return encode(astronaut().resize((4000, 4000), Image.LANCZOS), "JPEG", quality=97, subsampling=0)
+
+
 def upright_portrait():
     """A 384x512 (portrait orientation) crop of the astronaut, to tell rotated from upright."""
     return astronaut().crop((64, 0, 448, 512))

@@ -5,41 +5,21 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
-from rq import SimpleWorker
 
-from gallery.generations import jobs
 from gallery.generations.batching import claim, claim_companions
 from gallery.generations.queue import get_queue
 from gallery.models import Generation
 from transform.params import GenerationParams
 
 from .factories import make_uploaded_photo
+from .worker_helpers import work
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def worker_engine(tiny_pipeline_dir, settings):
-    """The worker's engine as the settings describe it: the tiny pipeline on the CPU."""
-    settings.FTA_SD_MODEL = str(tiny_pipeline_dir / "sd")
-    settings.FTA_CONTROLNET_MODEL = str(tiny_pipeline_dir / "controlnet")
-    settings.FTA_DEVICE = "cpu"
-    settings.FTA_MAX_BATCH = 3
-    connection = get_queue().connection
-    connection.flushdb()
-    jobs._engine = None
-    yield jobs.get_engine()
-    jobs._engine = None
-    connection.flushdb()
 
 
 def queue(photo, breeds, **params):
     params = GenerationParams.from_dict({"width": 256, "height": 256, "steps": 2, "seed": 7, **params})
     return [Generation.create_and_enqueue(photo, 0, breed, params)[0] for breed in breeds]
-
-
-def work():
-    SimpleWorker([get_queue()], connection=get_queue().connection).work(burst=True)
 
 
 def image(generation):

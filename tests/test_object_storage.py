@@ -56,15 +56,13 @@ def doctor_output():
 
 @contextmanager
 def own_moto(tmp_path, **env):
-    """A moto server on a free port that the test may stop; yields its endpoint URL."""
-    port = free_port()
-    process = s3.start_moto(port, tmp_path / "moto.log", **env)
-    endpoint = f"http://127.0.0.1:{port}"
+    """A moto server on a free port that the test may stop; yields its endpoint URL and process."""
+    server = s3.MotoServer(tmp_path / "moto.log", **env)
+    server.start()
     try:
-        wait_until(lambda: urlopen(f"{endpoint}/moto-api/", timeout=1).status == 200, timeout=30, what="moto starting")
-        yield endpoint, process
+        yield server.endpoint, server.process
     finally:
-        stop(process)
+        server.stop()
 
 
 def test_an_upload_lands_in_the_bucket_under_random_keys_naming_neither_user_nor_photo(client, owner, s3_bucket):

@@ -17,7 +17,8 @@ from transform.params import GenerationParams
 
 from . import s3
 from .factories import make_uploaded_photo, make_user, signed_in_session_key
-from .processes import free_port, gunicorn, start_worker, stop, wait_until
+from .processes import gunicorn, start_worker, stop, wait_until
+from .worker_helpers import one_dog_being_drawn
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 FINAL = {"succeeded", "failed", "cancelled"}
@@ -84,33 +85,35 @@ def test_two_workers_sharing_no_disk_make_every_dog_exactly_once(redis_connectio
         assert list(media.iterdir()) == [] and list(temp.iterdir()) == [], "nothing was written to a local disk"
 
 
-def test_a_generation_waits_while_s3_is_down_and_is_made_once_it_is_back(redis_connection, worker_env, settings, tmp_path):
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    moto = s3.start_moto(port, tmp_path / "moto.log")
-    wait_until(lambda: urlopen(f"{endpoint}/moto-api/", timeout=1).status == 200, timeout=30, what="moto starting")
-    bucket = s3.new_bucket(endpoint)
-    s3.use_bucket(settings, bucket, endpoint)
+def test_a_dog_whose_s3_is_killed_mid_job_and_restarted_empty_waits_and_is_made_once_the_bucket_is_restored(
+    redis_connection, worker_env, settings, tmp_path
+):
+    moto = s3.MotoServer(tmp_path / "moto.log")
+    moto.start()
+    bucket = s3.new_bucket(moto.endpoint)
+    s3.use_bucket(settings, bucket, moto.endpoint)
     photo = make_uploaded_photo()
-    backup = {key: s3.client(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read() for key in s3.keys(bucket, endpoint)}
-    worker = start_worker(tmp_path / "worker.log", **worker_env, **s3.s3_env(bucket, endpoint))
+    backup = {
+        key: s3.client(moto.endpoint).get_object(Bucket=bucket, Key=key)["Body"].read() for key in s3.keys(bucket, moto.endpoint)
+    }
+    env = {**worker_env, **s3.s3_env(bucket, moto.endpoint), "FTA_MAX_BATCH": 1, "FTA_MAX_REQUEUES": 100}
     try:
-        wait_until(lambda: redis_connection.keys("fta:worker-alive:*"), timeout=180, what="the worker starting")
-        stop(moto)
-        (generation,) = queue_generations(photo, 1)
-        rows_now = Generation.objects.filter(pk=generation.pk)
-        wait_until(lambda: rows_now.filter(attempts__gte=1, status="queued").exists(), timeout=60, what="a try on S3")
-        assert "waits for the reconcile pass" in (tmp_path / "worker.log").read_text()
-        # S3 is back (restored from its backup): the reconcile pass runs the generation again.
-        moto = s3.start_moto(port, tmp_path / "moto.log")
-        wait_until(lambda: urlopen(f"{endpoint}/moto-api/", timeout=1).status == 200, timeout=30, what="moto again")
-        s3.client(endpoint).create_bucket(Bucket=bucket)
-        for key, data in backup.items():
-            s3.client(endpoint).put_object(Bucket=bucket, Key=key, Body=data)
-        wait_until(lambda: rows_now.get().status in FINAL, timeout=120, what="the generation finishing")
+        with one_dog_being_drawn(tmp_path, photo, env) as row:
+            moto.stop()  # killed mid-job: the dog's save finds nobody there
+            wait_until(lambda: row.get().requeues >= 1, timeout=60, what="the save giving up")
+            # Started again, empty: moto keeps its buckets in memory. The photo's key answers 404, as a
+            # deleted file's would; the worker asks whether the bucket itself is gone, and waits.
+            moto.start()
+            tries = row.get().requeues
+            wait_until(lambda: row.get().requeues > tries, timeout=60, what="a try on S3 without its bucket")
+            assert row.get().status == "queued"
+            s3.client(moto.endpoint).create_bucket(Bucket=bucket)  # restored from its backup
+            for key, data in backup.items():
+                s3.client(moto.endpoint).put_object(Bucket=bucket, Key=key, Body=data)
+            wait_until(lambda: row.get().status in FINAL, timeout=120, what="the generation finishing")
     finally:
-        stop(worker)
-        stop(moto)
-    generation.refresh_from_db()
+        moto.stop()
+    generation = row.get()
     assert generation.status == "succeeded", (generation.error, generation.traceback)
-    assert generation.attempts >= 2
+    assert generation.attempts == 1, "the outages were ours: they spent none of the dog's attempts"
+    assert "waits for the reconcile pass" in (tmp_path / "worker0.log").read_text()

@@ -5,7 +5,7 @@ every change of its status goes through gallery.generations.lifecycle.
 torch and the engine are imported lazily so the web process can name this module without cost.
 """
 
-import errno
+import io
 import logging
 import os
 import socket
@@ -19,16 +19,17 @@ from PIL import Image
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
+from gallery.metrics import count_requeue
 from gallery.models import Generation, save_stored
-from gallery.storage import STORAGE_ERRORS, StorageUnavailable, is_storage_error
+from gallery.storage import DISK_FULL, STORAGE_ERRORS, StorageUnavailable, is_storage_outage, storage_fault
 from transform.encoding import DISPLAY_SIDE
 from transform.infotext import png_bytes
 from transform.uploads import make_thumbnail
 
 from . import lifecycle
 from .preview_store import delete_preview, store_preview
+from .reconcile import TOO_MANY_OUTAGES
 
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 # At most this many database writes per second for progress: the status endpoint polls it.
 PROGRESS_WRITES_PER_SECOND = 4
@@ -117,23 +118,44 @@ def run_claimed(generation_id):
 
 
 def wait_for_storage(generation, exc, timings):
-    """Nothing is the owner's fault: the row goes back to queued and the reconcile pass pushes it again."""
+    """Nothing is the owner's fault: the row goes back to queued and the reconcile pass pushes it again,
+    unless our outages have sent it back FTA_MAX_REQUEUES times already: then it fails with a sentence."""
+    if generation.requeues >= settings.FTA_MAX_REQUEUES:
+        if not lifecycle.fail(generation.pk, TOO_MANY_OUTAGES, "".join(traceback.format_exception(exc)), timings):
+            return "deleted"
+        log.error("Storage unavailable during %s, re-queued too often: failed", generation.pk)
+        return Generation.Status.FAILED
     log.warning("Storage unavailable during %s (%s): it waits for the reconcile pass", generation.pk, exc.__cause__)
     if not lifecycle.release_for_retry(generation.pk):
         lifecycle.finish_cancelled(generation.pk, timings)  # its owner asked to cancel meanwhile
         return Generation.Status.CANCELLED
+    count_requeue("storage")
     return Generation.Status.QUEUED
 
 
+class PhotoUnreadable(Exception):
+    """The photo's file is gone, or no longer decodes: no wait will cure it, so the dog fails."""
+
+
 def load_photo(generation):
-    """The generation's photo as RGB; StorageUnavailable when the storage cannot give it."""
+    """The generation's photo as RGB. StorageUnavailable when storage cannot give its bytes (it is down,
+    or the bucket itself is gone); PhotoUnreadable when the file alone is missing, or does not decode."""
     try:
         with generation.photo.image.open("rb") as handle:
-            return Image.open(handle).convert("RGB")
-    except FileNotFoundError:
-        raise
+            data = handle.read()
+    except FileNotFoundError as exc:
+        fault = storage_fault()
+        if fault:
+            raise StorageUnavailable(fault) from exc
+        raise PhotoUnreadable("the photo's file is missing") from exc
     except STORAGE_ERRORS as exc:
+        if not is_storage_outage(exc):
+            raise
         raise StorageUnavailable from exc
+    try:
+        return Image.open(io.BytesIO(data)).convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError is an OSError
+        raise PhotoUnreadable("the photo's file does not decode") from exc
 
 
 def generate(generation, timings):
@@ -195,7 +217,7 @@ def save_result(generation, result, timings):
         timings["saving"] = round(time.perf_counter() - began, 3)
         won = lifecycle.succeed(generation, files, seed=result.seed, infotext=result.infotext, timings=timings)
     except BaseException as exc:
-        lifecycle.discard_files(files)
+        lifecycle.discard_files(files)  # written, but not recorded (save_stored removed its own on failure)
         if is_storage_outage(exc):
             raise StorageUnavailable from exc
         raise
@@ -206,11 +228,6 @@ def save_result(generation, result, timings):
     return Generation.Status.SUCCEEDED
 
 
-def is_storage_outage(exc):
-    """Storage down or refusing us: worth waiting for. A full disk is not: waiting would not empty it."""
-    return is_storage_error(exc) and getattr(exc, "errno", None) not in DISK_FULL
-
-
 def user_message(exc):
     """A sentence for the owner (stored untranslated, translated when shown); details stay in the traceback."""
     from transform.pipeline import ModelNotAvailable
@@ -219,6 +236,8 @@ def user_message(exc):
         return _("This dog took too long to make, so we stopped it. Retry, perhaps with fewer steps.")
     if isinstance(exc, ModelNotAvailable):
         return _("The dog generator is not set up right now. Please retry later.")
+    if isinstance(exc, PhotoUnreadable):
+        return _("Your photo can no longer be read, so no dog can be made from it. Please upload it again.")
     if isinstance(exc, OSError) and exc.errno in DISK_FULL:
         return _("Our server ran out of storage space, so this dog could not be saved. That is ours to fix: please retry later.")
     if is_out_of_memory(exc):

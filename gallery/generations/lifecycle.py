@@ -2,10 +2,14 @@
 
     queued ──claim──▶ running ──succeed──▶ succeeded
       │                 │ ├────fail─────▶ failed ──┐
+      │                 │ ├──fail_lost──▶ failed ──┤
       │                 │ └──finish_cancelled──▶ cancelled ──┤
       └──cancel─────────┼─────────────────────▶ cancelled    │
                         ├──requeue_lost──▶ queued ◀──retry───┘
                         └──release_for_retry──▶ queued (no job: the reconcile pass pushes one)
+
+claim counts an attempt; requeue_lost and release_for_retry, which follow our own outages, give it
+back and count a re-queue instead (gallery.generations.reconcile bounds those).
 
 Each transition is one conditional UPDATE and returns whether it happened (the row count). A
 transition that loses its race (the row was deleted, cancelled, or moved on by someone else) does
@@ -15,6 +19,7 @@ generation's faces must not survive on disk.
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from gallery.models import Generation, delete_stored
@@ -35,12 +40,30 @@ def queue(generation):
     A new id for each (re)queue, so a stale job never runs it twice. Returns False when the row is no
     longer queued (deleted or cancelled meanwhile): then no job is pushed.
     """
-    job_id = job_queue.new_job_id(generation.pk)
-    if not _row(generation.pk, Status.QUEUED).update(job_id=job_id, enqueued_at=timezone.now()):
-        return False
-    generation.job_id = job_id
-    transaction.on_commit(lambda: job_queue.push_job(generation.pk, job_id))
-    return True
+    return bool(queue_together([generation]))
+
+
+def queue_together(generations):
+    """queue() for several generations, whose jobs go to Redis in one round trip (one wait when it hangs).
+
+    Returns those queued. Once pushed, each one's `pushed` says whether Redis took its job; when it did
+    not, the generation waits queued in the database for the reconcile pass.
+    """
+    queued = []
+    for generation in generations:
+        job_id = job_queue.new_job_id(generation.pk)
+        if _row(generation.pk, Status.QUEUED).update(job_id=job_id, enqueued_at=timezone.now()):
+            generation.job_id = job_id
+            queued.append(generation)
+
+    def push():
+        pushed = job_queue.push_jobs([(generation.pk, generation.job_id) for generation in queued])
+        for generation in queued:
+            generation.pushed = pushed
+
+    if queued:
+        transaction.on_commit(push)
+    return queued
 
 
 def claim(generation_id, job_id, worker_name):
@@ -124,16 +147,21 @@ def retry(generation):
             started_at=None,
             finished_at=None,
             attempts=0,
+            requeues=0,
         )
         return bool(again) and queue(generation)
 
 
+# A run that our own outage cut short: its attempt is given back, and a re-queue counted instead.
+_OUTAGE_REQUEUE = {"attempts": Greatest(F("attempts") - 1, 0), "requeues": F("requeues") + 1}
+
+
 def requeue_lost(generation):
-    """The job running it ended unrecorded (its worker died, or lost the database): queue it again,
-    only if no one else moved it meanwhile."""
+    """The job running it ended unrecorded (its worker died or was stopped, or lost the database): queue
+    it again, only if no one else moved it meanwhile."""
     with transaction.atomic():
         again = _row(generation.pk, Status.RUNNING, worker_name=generation.worker_name, job_id=generation.job_id).update(
-            status=Status.QUEUED, step=0, face=0, started_at=None
+            status=Status.QUEUED, step=0, face=0, started_at=None, **_OUTAGE_REQUEUE
         )
         return bool(again) and queue(generation)
 
@@ -142,11 +170,15 @@ def release_for_retry(generation_id):
     """Storage could not be reached while it ran: back to queued WITHOUT a job, so nothing runs it
     while storage is still down; the reconcile pass pushes a job for it once its grace has passed.
     False when the owner asked to cancel meanwhile (or the row is gone)."""
-    return bool(_row(generation_id, Status.RUNNING, cancel_requested=False).update(status=Status.QUEUED, step=0, started_at=None))
+    return bool(
+        _row(generation_id, Status.RUNNING, cancel_requested=False).update(
+            status=Status.QUEUED, step=0, face=0, started_at=None, **_OUTAGE_REQUEUE
+        )
+    )
 
 
 def fail_lost(generation, error):
-    """The job running it ended unrecorded once too often."""
+    """The job running it ended unrecorded, and our outages have re-queued it too often already."""
     return bool(
         _row(generation.pk, Status.RUNNING, job_id=generation.job_id).update(
             status=Status.FAILED, error=error, finished_at=timezone.now()

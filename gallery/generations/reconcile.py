@@ -17,10 +17,11 @@ from rq.job import Job, JobStatus
 from gallery.deletion import purge_pending_deletions
 from gallery.generations import lifecycle
 from gallery.generations.queue import get_queue
+from gallery.metrics import count_requeue
 from gallery.models import Generation
 
-# A generation whose worker died is run again once; the second loss fails it.
-MAX_ATTEMPTS = 2
+# What the owner reads when our outages sent a dog back to the queue FTA_MAX_REQUEUES times.
+TOO_MANY_OUTAGES = _("Our service was interrupted too many times while making this dog. That is ours to fix: please retry later.")
 # A queued generation younger than this may still be waiting for its transaction to commit.
 ENQUEUE_GRACE = timedelta(seconds=10)
 # Set when this Redis first sees a reconcile pass: an emptied Redis has lost every worker's alive key.
@@ -55,7 +56,7 @@ def reconcile(judge_dead_workers=True):
             continue
         # Its worker is dead, or alive but done with its job: the job ended without recording how
         # (its database connection broke). Either way nobody will finish this row.
-        outcome = requeue_or_fail(generation)
+        outcome = requeue_or_fail(generation, "worker_lost" if current_job is None else "database")
         requeued += outcome is True
         failed += outcome is False
     stale = timezone.now() - ENQUEUE_GRACE
@@ -67,19 +68,20 @@ def reconcile(judge_dead_workers=True):
     return requeued, failed
 
 
-def requeue_or_fail(generation):
-    """A running generation that nobody will finish: run it again once, fail it the second time.
+def requeue_or_fail(generation, cause):
+    """A running generation that nobody will finish, through our outage (`cause`, as /metrics counts it):
+    run it again, without counting an attempt against it, unless our outages re-queued it
+    FTA_MAX_REQUEUES times already; then it fails with a sentence.
 
     Returns True when re-queued, False when failed, None when it was no longer running.
     """
-    if generation.attempts < MAX_ATTEMPTS:
-        if lifecycle.requeue_lost(generation):
-            log.warning("Worker %s lost %s: re-queued", generation.worker_name, generation.pk)
-            return True
+    if generation.requeues >= settings.FTA_MAX_REQUEUES:
+        return False if lifecycle.fail_lost(generation, TOO_MANY_OUTAGES) else None
+    if not lifecycle.requeue_lost(generation):
         return None
-    if lifecycle.fail_lost(generation, _("The worker making this dog stopped unexpectedly, twice. Please retry.")):
-        return False
-    return None
+    count_requeue(cause)
+    log.warning("Worker %s lost %s (%s): re-queued", generation.worker_name, generation.pk, cause)
+    return True
 
 
 def redis_is_new(connection):

@@ -5,9 +5,14 @@ start with FTA_PRELOAD_PIPELINE, serves every later one. A background thread say
 alive (and which job it runs) and runs the reconcile pass. It waits out Redis outages
 (redis_outage.py), and after each job it makes sure the generation did not stay "running": a job
 whose database connection broke, or that a cold stop interrupted, could not record its outcome.
+
+Stopping: the first SIGTERM lets the running job finish, then the worker exits. The second (a cold
+stop) interrupts the job, puts its generation back in the queue, and ends the process there and then.
 """
 
 import logging
+import os
+import sys
 import threading
 import time
 
@@ -26,6 +31,8 @@ log = logging.getLogger(__name__)
 
 
 class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
+    stopping_now = False
+
     def work(self, *args, **kwargs):
         self._stop_heartbeat = threading.Event()
         # The alive key names the running job; the lock keeps the heartbeat thread from writing a stale one.
@@ -99,17 +106,44 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
             # A connection that broke during the job must not fail the next one (SQLite never reports itself unusable).
             connection.close()
             self.release_unfinished(job.id)
+            if self.stopping_now:
+                self.exit_now()
             try:
                 self.announce_job("")
             except RedisError:
                 pass
 
-    def release_unfinished(self, job_id):
-        """The job is over: a generation still running under it never will finish, so re-queue or fail it."""
+    def request_force_stop(self, signum, frame):
+        """The second stop. Like RQ's cold shutdown (SystemExit, raised inside the running job; execute_job
+        then re-queues its generation and exits), without RQ's one second in which a second signal is
+        taken for a duplicate sent by a worker pool: we run none, and bin/supervise may well stop twice
+        within a second."""
+        self.stopping_now = True
+        log.warning("Worker %s: cold shut down", self.name)
+        raise SystemExit()
+
+    def exit_now(self):
+        """A cold stop, once the generation is back in the queue: end at once, without RQ's slower goodbye
+        (a one-second wait for its pubsub thread) or the interpreter unloading torch, which together took
+        seconds, past bin/supervise's kill."""
+        log.warning("Stopped at once on a second SIGTERM")
         try:
-            for generation in Generation.objects.filter(job_id=job_id, status=Generation.Status.RUNNING):
+            self.register_death()
+        except RedisError:
+            pass
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+    def release_unfinished(self, job_id):
+        """The job is over: a generation still running under this worker (the job's own, or a batch
+        companion's) never will finish, so re-queue or fail it."""
+        cause = "stopped" if self.stopping_now else "database"
+        try:
+            for generation in Generation.objects.filter(worker_name=jobs.WORKER_NAME, status=Generation.Status.RUNNING):
                 log.warning("Job %s ended without recording how generation %s ended", job_id, generation.pk)
-                requeue_or_fail(generation)
+                requeue_or_fail(generation, cause)
         except DatabaseError as exc:
             log.warning("Database unavailable (%s): the reconcile pass will resolve job %s's generation", exc, job_id)
         finally:

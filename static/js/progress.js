@@ -35,7 +35,11 @@
 
   function poll() {
     fetch(root.dataset.statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) { return response.json(); })
+      .then(function (response) {
+        // A 503 (the database briefly away) says when to ask again; anything but 200 is asked again later.
+        if (!response.ok) { throw new Error(response.headers.get("Retry-After") || "3"); }
+        return response.json();
+      })
       .then(function (status) {
         bar.max = status.steps || 1;
         bar.value = status.step;
@@ -59,7 +63,7 @@
           setTimeout(function () { window.location.reload(); }, 800);
         }
       })
-      .catch(function () { setTimeout(poll, 3000); });
+      .catch(function (error) { setTimeout(poll, 1000 * (parseInt(error.message, 10) || 3)); });
   }
   setTimeout(poll, 500);
 })();

@@ -142,5 +142,6 @@ class NumericSettingsTests(SimpleTestCase):
                 result = run_python("import django; django.setup()", FTA_PARAMS_PNG_READS_PER_HOUR=value)
                 self.assertEqual(result.returncode, 1)
                 self.assertEqual(
-                    result.stderr.strip(), f"Facetoanimals: FTA_PARAMS_PNG_READS_PER_HOUR must be a whole number, not {value!r}."
+                    result.stderr.strip(),
+                    f"Facetoanimals: FTA_PARAMS_PNG_READS_PER_HOUR must be a whole number, 1 or more, not {value!r}.",
                 )

@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Development without a mail server only: hands each browser the mail it caused (gallery.dev_outbox).
+    "gallery.dev_outbox.DevOutboxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "facetoanimals.middleware.ContentSecurityPolicyMiddleware",
@@ -124,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "gallery.dev_outbox.context",
             ],
         },
     },
@@ -241,11 +244,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-EMAIL_BACKEND = os.environ.get(
-    "FTA_EMAIL_BACKEND",
+# Without a mail server, mail goes to the console; in development it also goes to the development
+# outbox (gallery.dev_outbox): the browser that caused a mail sees it at /dev/outbox/. Never in production.
+EMAIL_BACKEND = os.environ.get("FTA_EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend"
     if os.environ.get("FTA_EMAIL_HOST")
-    else "django.core.mail.backends.console.EmailBackend",
+    else "gallery.dev_outbox.OutboxBackend"
+    if FTA_ENV == "development"
+    else "django.core.mail.backends.console.EmailBackend"
 )
 EMAIL_HOST = os.environ.get("FTA_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("FTA_EMAIL_PORT", 587)

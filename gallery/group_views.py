@@ -3,16 +3,17 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gallery.generations import readiness
 from gallery.generations.queue import queue_available
 
-from .forms import GenerateForm, GroupForm
+from .forms import GroupForm
 from .models import Generation, Photo
 from .rate_limits import generation_limit_message, record_generations
-from .views import owned, photo_faces
+from .views import owned, photo_page, refused_without_weights
 
 
 def group_context(photo, form=None):
@@ -43,20 +44,19 @@ def generate_group(request, pk):
     from transform.params import GenerationParams
 
     photo = owned(Photo, request, pk)
+    workers = readiness.fleet()
     form = GroupForm(photo, request.POST)
+    refusal = refused_without_weights(workers, lambda status: photo_page(request, photo, workers, status=status))
+    if refusal:
+        return refusal
     if not form.is_valid():
-        return photo_page(request, photo, form, status=400)
+        return photo_page(request, photo, workers, group_form=form, status=400)
     limit = generation_limit_message(request.user, wanted=len(form.choices))
     if limit:
         messages.error(request, limit)
-        return photo_page(request, photo, form, status=429)
+        return photo_page(request, photo, workers, group_form=form, status=429)
     generation = Generation.create_group_and_enqueue(photo, form.choices, GenerationParams(), form.skipped)
     record_generations(request.user, generation.faces)
     if not queue_available():
         messages.warning(request, _("The queue is busy right now: your dogs will start as soon as it is back."))
     return redirect("gallery:generation", pk=generation.pk)
-
-
-def photo_page(request, photo, group_form, status):
-    context = {"photo": photo, "faces": photo_faces(photo), "form": GenerateForm(photo), **group_context(photo, group_form)}
-    return render(request, "gallery/photo.html", context, status=status)

@@ -1,6 +1,7 @@
 import uuid
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -14,6 +15,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gallery.generations import lifecycle, readiness
+from gallery.generations.preview_store import has_preview
 from gallery.generations.queue import queue_available
 
 from .forms import CONTROL_MODE_LABELS, GenerateForm, UploadForm, upload_rules_text
@@ -56,6 +59,7 @@ def index(request):
         "breed",
         "status",
         "review_state",
+        "shared",
         "created_at",
         "thumbnail",
         "face_crop",
@@ -143,10 +147,33 @@ def photo(request, pk):
         previous = Generation.objects.filter(owner=request.user, photo=photo, pk=source).first() if is_uuid(source) else None
         if previous:
             initial = {**previous.params, "seed": None, "face": previous.face_index, "breed": previous.breed}
+    workers = readiness.fleet()
+    return photo_page(request, photo, workers, form=GenerateForm(photo, initial=initial, defaults=workers.defaults))
+
+
+def photo_page(request, photo, workers, *, form=None, group_form=None, status=200):
+    """The photo page: the photo, its faces, the generate and group forms, and whether dogs can be made."""
     from .group_views import group_context
 
-    context = {"photo": photo, "faces": photo_faces(photo), "form": GenerateForm(photo, initial=initial), **group_context(photo)}
-    return render(request, "gallery/photo.html", context)
+    context = {
+        "photo": photo,
+        "faces": photo_faces(photo),
+        "form": form or GenerateForm(photo, defaults=workers.defaults),
+        **group_context(photo, group_form),
+        **generator_context(request, workers.without_weights),
+    }
+    return render(request, "gallery/photo.html", context, status=status)
+
+
+def generator_context(request, no_weights):
+    """Whether to say the generator has no weights, and to whom the operator's sentence is shown too:
+    on a development machine the person is the operator; in production, staff."""
+    return {"no_weights": no_weights, "operator_help": settings.FTA_ENV == "development" or request.user.is_staff}
+
+
+def refused_without_weights(workers, page):
+    """While every running worker lacks weights, a new dog is refused: `page(503)`, which says why."""
+    return page(503) if workers.without_weights else None
 
 
 def is_uuid(value):
@@ -212,9 +239,13 @@ def photo_image(request, pk, kind):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def photo_delete(request, pk):
+    """GET asks to confirm (nothing deleted can come back); POST deletes the photo and every dog made from it."""
     photo = owned(Photo, request, pk)
+    if request.method == "GET":
+        context = {"photo": photo, "dog_count": photo.generations.count()}
+        return render(request, "gallery/confirm_delete.html", context)
     photo.delete()
     messages.success(request, _("The photo and its dogs have been deleted."))
     return redirect("gallery:index")
@@ -241,30 +272,39 @@ def generation_image(request, pk, kind):
 @require_POST
 def generate(request, pk):
     photo = owned(Photo, request, pk)
-    form = GenerateForm(photo, request.POST)
+    workers = readiness.fleet()
+    form = GenerateForm(photo, request.POST, defaults=workers.defaults)
+    refusal = refused_without_weights(workers, lambda status: photo_page(request, photo, workers, status=status))
+    if refusal:
+        return refusal
     if not form.is_valid():
-        context = {"photo": photo, "faces": photo_faces(photo), "form": form}
-        return render(request, "gallery/photo.html", context, status=400)
+        return photo_page(request, photo, workers, form=form, status=400)
     data = form.cleaned_data
     count = data.get("count") or 1
     limit = generation_limit_message(request.user, wanted=count)
     if limit:
         messages.error(request, limit)
-        context = {"photo": photo, "faces": photo_faces(photo), "form": form}
-        return render(request, "gallery/photo.html", context, status=429)
+        return photo_page(request, photo, workers, form=form, status=429)
     generations = Generation.create_and_enqueue(
         photo, data["face"], data["breed_slug"], data["params"], coat=data["coat"], count=count
     )
     record_generations(request.user, count)
+    return queued(request, generations)
+
+
+def queued(request, generations):
+    """After queueing: one dog's page, or the lineup page of several (with a word if the queue is down)."""
     if not queue_available():
         messages.warning(request, _("The queue is busy right now: your dog will start as soon as it is back."))
+    if len(generations) > 1:
+        return redirect("gallery:lineup", pk=generations[0].lineup)
     return redirect("gallery:generation", pk=generations[0].pk)
 
 
 @login_required
 def generation(request, pk):
     generation = get_object_or_404(Generation.objects.select_related("photo"), pk=pk, owner=request.user)
-    return render(request, "gallery/generation.html", generation_context(generation))
+    return generation_page(request, generation, 200)
 
 
 def generation_context(generation):
@@ -278,6 +318,9 @@ def generation_context(generation):
     }
     return {
         "generation": generation,
+        "lineup_size": Generation.objects.filter(owner=generation.owner_id, lineup=generation.lineup).count()
+        if generation.lineup
+        else 0,
         "breed": get_breed(generation.breed) if is_breed(generation.breed) else None,
         "queue_text": queue_text(generation.queue_position()),
         "step_text": step_text(generation),
@@ -353,6 +396,8 @@ def generation_status(request, pk):
             # A group photo: the face being made and how many (a single dog: 0 of 1 while queued, then 1).
             "face": generation.face,
             "faces": generation.faces,
+            # Whether preview.webp has a picture to give: the page asks for it only then.
+            "preview": generation.status == Generation.Status.RUNNING and has_preview(generation.pk),
         }
     )
 
@@ -383,7 +428,9 @@ def generation_cancel(request, pk):
 @require_POST
 def generation_retry(request, pk):
     generation = owned(Generation, request, pk)
-    refusal = over_limit(request, generation)
+    refusal = over_limit(request, generation) or refused_without_weights(
+        readiness.fleet(), lambda status: generation_page(request, generation, status, no_weights=True)
+    )
     if refusal:
         return refusal
     generation.retry()
@@ -397,16 +444,31 @@ def over_limit(request, generation):
     if not limit:
         return None
     messages.error(request, limit)
-    return render(request, "gallery/generation.html", generation_context(generation), status=429)
+    return generation_page(request, generation, 429)
+
+
+def generation_page(request, generation, status, no_weights=False):
+    """The generation page; with no_weights (or a dog that failed for it) it says what to set up."""
+    failed_for_no_weights = generation.error == readiness.NO_WEIGHTS
+    context = {
+        **generation_context(generation),
+        **generator_context(request, no_weights or failed_for_no_weights),
+        "failed_for_no_weights": failed_for_no_weights,
+    }
+    return render(request, "gallery/generation.html", context, status=status)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def generation_delete(request, pk):
-    from gallery.generations import lifecycle
-
-    lifecycle.delete(owned(Generation, request, pk))
+    """GET asks to confirm (nothing deleted can come back); POST deletes the dog, its files, job and preview."""
+    generation = owned(Generation, request, pk)
+    if request.method == "GET":
+        return render(request, "gallery/confirm_delete.html", {"generation": generation})
+    lifecycle.delete(generation)
     messages.success(request, _("The dog has been deleted."))
+    if generation.lineup and Generation.objects.filter(owner=request.user, lineup=generation.lineup).exists():
+        return redirect("gallery:lineup", pk=generation.lineup)
     return redirect("gallery:index")
 
 
@@ -447,7 +509,9 @@ def generation_regenerate(request, pk):
     from transform.params import GenerationParams
 
     previous = owned(Generation, request, pk)
-    refusal = over_limit(request, previous)
+    refusal = over_limit(request, previous) or refused_without_weights(
+        readiness.fleet(), lambda status: generation_page(request, previous, status, no_weights=True)
+    )
     if refusal:
         return refusal
     params = GenerationParams.from_dict({**previous.params, "seed": None})

@@ -1,5 +1,7 @@
 """Every URL of the app against every kind of visitor: anonymous, the owner, another user, staff."""
 
+import uuid
+
 from django.core.files.base import ContentFile
 from django.test import TestCase
 from django.urls import reverse
@@ -25,7 +27,10 @@ TABLE = [
     ("gallery:photo-landmarks", "photo", "get", LOGIN, 200, 404, 404),
     ("gallery:photo-image", "photo", "get", LOGIN, 200, 404, 200),
     ("gallery:photo-thumbnail", "photo", "get", LOGIN, 200, 404, 200),
-    ("gallery:photo-delete", "photo", "get", LOGIN, 405, 405, 405),
+    ("gallery:photo-delete", "photo", "get", LOGIN, 200, 404, 404),  # asks to confirm; POST deletes
+    ("gallery:generate-lineup", "photo", "post", LOGIN, 400, 404, 404),  # the test photo's face has no suggested breed
+    ("gallery:lineup", "lineup", "get", LOGIN, 200, 404, 404),
+    ("gallery:lineup-status", "lineup", "get", LOGIN, 200, 404, 404),
     ("gallery:generate", "photo", "get", LOGIN, 405, 405, 405),
     ("gallery:generate-group", "photo", "post", LOGIN, 400, 404, 404),  # the test photo's face has no suggested breed
     ("gallery:generation", "generation", "get", LOGIN, 200, 404, 404),
@@ -41,7 +46,7 @@ TABLE = [
     ("gallery:generation-retry", "generation", "post", LOGIN, 302, 404, 404),
     ("gallery:generation-share", "generation", "post", LOGIN, 302, 404, 404),
     ("gallery:generation-regenerate", "generation", "post", LOGIN, 302, 404, 404),
-    ("gallery:generation-delete", "generation", "post", LOGIN, 302, 404, 404),
+    ("gallery:generation-delete", "generation", "get", LOGIN, 200, 404, 404),  # asks to confirm; POST deletes
     ("gallery:generation-star", "generation", "post", LOGIN, 302, 404, 404),
     ("gallery:generation-link", "generation", "post", LOGIN, 400, 404, 404),  # no action given
     ("gallery:download", None, "post", LOGIN, 400, 400, 400),  # nothing chosen
@@ -71,7 +76,7 @@ class UrlAccessTests(TestCase):
         }
 
     def fresh_generation(self):
-        generation = make_generation(self.photo, status="succeeded", step=20)
+        generation = make_generation(self.photo, status="succeeded", step=20, lineup=uuid.uuid4())
         for field, name in (
             ("result", "dog.png"),
             ("display", "d.webp"),
@@ -89,8 +94,9 @@ class UrlAccessTests(TestCase):
                 with self.subTest(url=name, visitor=who):
                     generation = self.fresh_generation()
                     link = generation.share_links.create()
-                    target = {"photo": self.photo, "generation": generation, "link": link, None: None}[arg]
-                    url = reverse(name, args=[getattr(target, "token", None) or target.pk] if target else [])
+                    targets = {"photo": self.photo.pk, "generation": generation.pk, "lineup": generation.lineup}
+                    target = {**targets, "link": link.token, None: None}[arg]
+                    url = reverse(name, args=[target] if target else [])
                     self.client.logout()
                     if user:
                         self.client.force_login(user)

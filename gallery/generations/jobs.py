@@ -25,7 +25,7 @@ from transform.encoding import DISPLAY_SIDE
 from transform.infotext import png_bytes
 from transform.uploads import make_thumbnail
 
-from . import lifecycle
+from . import lifecycle, readiness
 from .preview_store import delete_preview, store_preview
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
@@ -46,6 +46,15 @@ def get_engine():
 
         _engine = engine_from_settings()
     return _engine
+
+
+def pipeline_status():
+    """(state, detail, defaults) of this process's pipeline, as gallery.generations.readiness announces it."""
+    if _engine is not None and _engine.pipeline is not None:
+        return readiness.READY, "", _engine.default_size()
+    if _engine is not None and _engine.load_failure is not None:
+        return readiness.MISSING, str(_engine.load_failure), {}
+    return readiness.LOADING, "", {}
 
 
 class ProgressReporter:
@@ -218,7 +227,7 @@ def user_message(exc):
     if isinstance(exc, JobTimeoutException):
         return _("This dog took too long to make, so we stopped it. Retry, perhaps with fewer steps.")
     if isinstance(exc, ModelNotAvailable):
-        return _("The dog generator is not set up right now. Please retry later.")
+        return readiness.NO_WEIGHTS
     if isinstance(exc, OSError) and exc.errno in DISK_FULL:
         return _("Our server ran out of storage space, so this dog could not be saved. That is ours to fix: please retry later.")
     if is_out_of_memory(exc):

@@ -18,7 +18,7 @@ from rq.worker import SimpleWorker
 
 from gallery.models import Generation
 
-from . import batching, jobs
+from . import batching, jobs, readiness
 from .reconcile import mark_alive, reconcile, requeue_or_fail
 from .redis_outage import RidesOutRedisOutages
 
@@ -32,6 +32,7 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
         self._current_job_lock = threading.Lock()
         self._current_job_id = ""
         self.announce_job("")
+        self.announce_pipeline()
         threading.Thread(target=self._heartbeat, name="fta-heartbeat", daemon=True).start()
         if settings.FTA_PRELOAD_PIPELINE:
             self._preload()
@@ -39,6 +40,10 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
             return super().work(*args, **kwargs)
         finally:
             self._stop_heartbeat.set()
+            try:
+                readiness.withdraw(self.connection, jobs.WORKER_NAME)
+            except RedisError:
+                pass
 
     def _preload(self):
         from transform.pipeline import ModelNotAvailable
@@ -46,8 +51,14 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
         try:
             jobs.get_engine().load()
         except ModelNotAvailable as exc:
-            # Keep running: each job then fails with a message the owner can read, and `doctor` says why.
-            log.error("%s", exc)
+            # Keep running and say so: the web refuses new dogs while no worker has weights (with what
+            # to set up), a job that slips in fails at once with the same sentence, and `doctor` says why.
+            log.error("No dog can be made until the weights are set up and this worker restarted: %s", exc)
+        self.announce_pipeline()
+
+    def announce_pipeline(self):
+        state, detail, defaults = jobs.pipeline_status()
+        readiness.announce(self.connection, jobs.WORKER_NAME, state, detail, defaults)
 
     def announce_job(self, job_id):
         with self._current_job_lock:
@@ -60,6 +71,7 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
         while True:
             try:
                 self.announce_job(self._current_job_id)
+                self.announce_pipeline()
                 if last_reconcile is None or time.monotonic() - last_reconcile >= settings.FTA_RECONCILE_INTERVAL:
                     last_reconcile = time.monotonic()
                     # Right after an outage other workers have not said they are alive again yet.

@@ -38,7 +38,8 @@
         root.dataset.status = status.status;
         if (label) { label.className = "badge " + status.status; setText(label, status.label); }
         if (queue) { setText(queue, status.queue_text); queue.hidden = !status.queue_text; }
-        if (status.status === "running" && Date.now() - lastPreview > 1500) {
+        // Only once the worker has stored a preview: no request that can only answer 404.
+        if (status.preview && Date.now() - lastPreview > 1500) {
           lastPreview = Date.now();
           var img = new Image();
           img.onload = function () { preview.src = img.src; preview.hidden = false; };

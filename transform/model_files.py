@@ -5,7 +5,7 @@ stable-diffusion-v1-5/stable-diffusion-v1-5 holds about 30 GB: single-file check
 UNets, .bin copies of every safetensors file, a safety checker. The pipeline reads model_index.json and
 five component folders, one weight file each: the fp16 safetensors where the repository has one
 (pipeline.py loads it for any precision from a local folder), else the full-precision safetensors, else
-a .bin. About 2 GB for SD 1.5, 1.4 GB for the ControlNet, 1.7 GB for an inpainting UNet.
+a .bin.
 """
 
 import re

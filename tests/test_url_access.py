@@ -14,6 +14,7 @@ TABLE = [
     ("home", None, "get", 200, 302, 302, 302),
     ("signup", None, "get", 200, 302, 302, 302),
     ("signup-sent", None, "get", 200, 200, 200, 200),
+    ("dev-outbox", None, "get", 404, 404, 404, 404),  # development without a mail server only (test_dev_outbox)
     ("login", None, "get", 200, 302, 302, 302),
     ("showcase", None, "get", 200, 200, 200, 200),
     ("account", None, "get", LOGIN, 200, 200, 200),

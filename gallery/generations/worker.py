@@ -2,7 +2,7 @@
 
 It runs jobs in its own process (no fork per job), so the pipeline loaded for the first job, or at
 start with FTA_PRELOAD_PIPELINE, serves every later one. A background thread says the worker is
-alive (and which job it runs) and runs the reconcile pass. It waits out Redis outages
+alive (and which job it runs) and whether its pipeline is ready (readiness.py), and runs the reconcile pass. It waits out Redis outages
 (redis_outage.py), and after each job it makes sure the generation did not stay "running": a job
 whose database connection broke, or that a cold stop interrupted, could not record its outcome.
 """
@@ -54,7 +54,10 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
             # Keep running and say so: the web refuses new dogs while no worker has weights (with what
             # to set up), a job that slips in fails at once with the same sentence, and `doctor` says why.
             log.error("No dog can be made until the weights are set up and this worker restarted: %s", exc)
-        self.announce_pipeline()
+        try:
+            self.announce_pipeline()
+        except RedisError:
+            pass  # the heartbeat says it once Redis answers
 
     def announce_pipeline(self):
         state, detail, defaults = jobs.pipeline_status()

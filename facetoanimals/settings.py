@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Development without a mail server only: hands each browser the mail it caused (gallery.dev_outbox).
+    "gallery.dev_outbox.DevOutboxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "facetoanimals.middleware.ContentSecurityPolicyMiddleware",
@@ -95,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "gallery.dev_outbox.context",
             ],
         },
     },
@@ -239,10 +242,16 @@ STORAGES = {
 }
 
 _smtp_host = env_str("FTA_EMAIL_HOST")
+# Without a mail server, mail goes to the console; in development it also goes to the development
+# outbox (gallery.dev_outbox): the browser that caused a mail sees it at /dev/outbox/. Never in production.
 # A dotted path that must import (check E004).
 EMAIL_BACKEND = env_match(
     "FTA_EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if _smtp_host else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if _smtp_host
+    else "gallery.dev_outbox.OutboxBackend"
+    if FTA_ENV == "development"
+    else "django.core.mail.backends.console.EmailBackend",
     r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+",
     "dotted path of a Django mail backend",
 )

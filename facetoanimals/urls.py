@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
-from gallery import account_views, errors, health, metrics, share_links, showcase, views
+from gallery import account_views, dev_outbox, errors, health, metrics, share_links, showcase, views
 from gallery.reviewers import reviewers_only
 
 # django-rq's dashboard, for reviewers only (it lists generation ids). Its API-token routes are left
@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/signup/", account_views.signup, name="signup"),
     path("accounts/signup/sent/", account_views.signup_sent, name="signup-sent"),
     path("accounts/signup/activate/<str:token>/", account_views.signup_activate, name="signup-activate"),
+    path("dev/outbox/", dev_outbox.outbox, name="dev-outbox"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", account_views.account, name="account"),

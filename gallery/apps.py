@@ -8,4 +8,5 @@ class GalleryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import deletion  # noqa: F401  (connects the file-removal signals)
+        # Connect the signals: files removed with their rows, accounts adopted by the development outbox.
+        from . import deletion, dev_outbox  # noqa: F401

@@ -44,7 +44,9 @@ def remove_job_and_preview(sender, instance, **kwargs):
     # However it was deleted (itself, its photo, its account): a worker running it stops at its next step.
     from gallery.generations import lifecycle
 
-    transaction.on_commit(lambda: lifecycle.forget(instance))
+    # Read now: Django sets the instance's pk to None once the deletion is done, before this commits.
+    generation_id, job_id = instance.pk, instance.job_id
+    transaction.on_commit(lambda: lifecycle.forget(generation_id, job_id))
 
 
 def delete_user(user):

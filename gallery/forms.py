@@ -234,12 +234,15 @@ class GenerateForm(forms.Form):
     width = forms.TypedChoiceField(label=_("Width"), coerce=int, required=False)
     height = forms.TypedChoiceField(label=_("Height"), coerce=int, required=False)
 
-    def __init__(self, photo, *args, **kwargs):
+    def __init__(self, photo, *args, defaults=None, **kwargs):
+        """`defaults`: parameters the workers' pipeline draws best with (gallery.generations.readiness), in
+        place of the recipe's where the person sets none (the tiny test pipeline's 256 px)."""
         from transform import params
         from transform.breeds import all_breeds
 
         super().__init__(*args, **kwargs)
         self.photo = photo
+        self.defaults = {name: value for name, value in (defaults or {}).items() if name in ("width", "height")}
         self.fields["face"].choices = [(i, _("Face %(n)d") % {"n": i + 1}) for i in range(photo.face_count)]
         self.fields["face"].initial = 0
         breeds = sorted(all_breeds(), key=lambda breed: breed.name)
@@ -247,7 +250,7 @@ class GenerateForm(forms.Form):
         self.fields["breed"].choices = match_me + [(b.slug, b.name) for b in breeds]
         self.fields["breed"].widget.search_keys = {b.slug: b.search_key for b in breeds}
         self.fields["breed"].initial = self.AUTO if match_me else "golden-retriever"
-        defaults = params.GenerationParams()
+        recipe = params.GenerationParams()
         self.fields["sampler"].choices = [(name, name) for name in params.SAMPLER_NAMES]
         self.fields["control_mode"].choices = [(name, CONTROL_MODE_LABELS.get(name, name)) for name in params.CONTROL_MODES]
         self.fields["mode"].choices = [(name, name) for name in params.MODES]
@@ -256,7 +259,7 @@ class GenerateForm(forms.Form):
             self.fields[name].choices = [(size, str(size)) for size in sizes]
         for name in self.PARAM_FIELDS:
             if name != "seed":
-                self.fields[name].initial = getattr(defaults, name)
+                self.fields[name].initial = self.defaults.get(name, getattr(recipe, name))
 
     def _has_suggestions(self):
         return any(face.get("suggested_breeds") for face in self.photo.faces)
@@ -277,7 +280,7 @@ class GenerateForm(forms.Form):
             breed = suggestions[0]["slug"]
         data["breed_slug"] = breed
         data["coat"] = coat_for_hair(breed, face.get("hair")) or ""
-        given = {name: data[name] for name in self.PARAM_FIELDS if data.get(name) not in (None, "")}
+        given = {**self.defaults, **{name: data[name] for name in self.PARAM_FIELDS if data.get(name) not in (None, "")}}
         if "negative_prompt" in self.data:  # sent empty: no negative prompt at all (absent: the recipe's)
             given["negative_prompt"] = data["negative_prompt"]
         try:

@@ -3,13 +3,15 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from .forms import GenerateForm, GroupForm
+from gallery.generations import readiness
+
+from .forms import GroupForm
 from .models import Generation, Photo
 from .rate_limits import generation_limit_message, holding, record_generations
-from .views import owned, photo_faces, say_if_the_queue_is_busy
+from .views import owned, photo_page, refused_without_weights, say_if_the_queue_is_busy
 
 
 def group_context(photo, form=None):
@@ -40,9 +42,13 @@ def generate_group(request, pk):
     from transform.params import GenerationParams
 
     photo = owned(Photo, request, pk)
+    workers = readiness.fleet()
     form = GroupForm(photo, request.POST)
+    refusal = refused_without_weights(workers, lambda status: photo_page(request, photo, workers, status=status))
+    if refusal:
+        return refusal
     if not form.is_valid():
-        return photo_page(request, photo, form, status=400)
+        return photo_page(request, photo, workers, group_form=form, status=400)
     with holding(user=request.user):
         limit = generation_limit_message(request.user, wanted=len(form.choices))
         if not limit:
@@ -50,11 +56,6 @@ def generate_group(request, pk):
             record_generations(request.user, generation.faces)
     if limit:
         messages.error(request, limit)
-        return photo_page(request, photo, form, status=429)
+        return photo_page(request, photo, workers, group_form=form, status=429)
     say_if_the_queue_is_busy(request, [generation])
     return redirect("gallery:generation", pk=generation.pk)
-
-
-def photo_page(request, photo, group_form, status):
-    context = {"photo": photo, "faces": photo_faces(photo), "form": GenerateForm(photo), **group_context(photo, group_form)}
-    return render(request, "gallery/photo.html", context, status=status)

@@ -201,6 +201,8 @@ class Generation(models.Model):
     # empty for a single dog. The faces left out as too small: [{"index", "reason"}].
     group_faces = models.JSONField(default=list, blank=True)
     skipped_faces = models.JSONField(default=list, blank=True)
+    # Dogs asked for together ("Make 4", "Make all five") share one id and one page (gallery:lineup).
+    lineup = models.UUIDField(null=True, blank=True, db_index=True, editable=False)
     # How many dogs this generation makes (1, or a group's faces): the per-user limits count these.
     faces = models.PositiveSmallIntegerField(default=1)
     # Group progress: the face being made (1-based; with batching, the last face of the running batch).
@@ -297,21 +299,31 @@ class Generation(models.Model):
     @classmethod
     def create_and_enqueue(cls, photo, face_index, breed, params, coat="", count=1):
         """Create `count` generations (seeds seed, seed+1, … like an A1111 batch) and queue them after commit."""
+        dogs = [(breed, coat, dataclasses.replace(params, seed=(params.seed + offset) % 2**32)) for offset in range(count)]
+        return cls.create_lineup_and_enqueue(photo, face_index, dogs)
+
+    @classmethod
+    def create_lineup_and_enqueue(cls, photo, face_index, dogs):
+        """One generation per (breed, coat, params) of `dogs`, queued together after commit, in order.
+
+        Several dogs share a lineup id and one page. Queued one after the other with the same size, steps
+        and sampler, a worker makes them in one batched call (gallery.generations.batching)."""
         from gallery.generations import lifecycle
 
+        lineup = uuid.uuid4() if len(dogs) > 1 else None
         generations = []
         with transaction.atomic():
-            for offset in range(count):
-                seeded = dataclasses.replace(params, seed=(params.seed + offset) % 2**32)
+            for breed, coat, params in dogs:
                 generation = cls.objects.create(
                     owner=photo.owner,
                     photo=photo,
                     face_index=face_index,
                     breed=breed,
                     coat=coat,
-                    params=seeded.to_dict(),
-                    seed=seeded.seed,
-                    steps=seeded.steps,
+                    lineup=lineup,
+                    params=params.to_dict(),
+                    seed=params.seed,
+                    steps=params.steps,
                 )
                 generations.append(generation)
             lifecycle.queue_together(generations)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bulk_download, group_views, png_params, share_links, views
+from . import bulk_download, group_views, lineup_views, png_params, share_links, views
 
 app_name = "gallery"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("photos/<uuid:pk>/delete/", views.photo_delete, name="photo-delete"),
     path("photos/<uuid:pk>/generate/", views.generate, name="generate"),
     path("photos/<uuid:pk>/generate-group/", group_views.generate_group, name="generate-group"),
+    path("photos/<uuid:pk>/generate-lineup/", lineup_views.generate_lineup, name="generate-lineup"),
+    path("lineups/<uuid:pk>/", lineup_views.lineup, name="lineup"),
+    path("lineups/<uuid:pk>/status.json", lineup_views.lineup_status, name="lineup-status"),
     path("generations/<uuid:pk>/", views.generation, name="generation"),
     path("generations/<uuid:pk>/status.json", views.generation_status, name="generation-status"),
     path("generations/<uuid:pk>/preview.webp", views.generation_preview, name="generation-preview"),

@@ -15,6 +15,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gallery.generations import lifecycle, readiness
+from gallery.generations.preview_store import has_preview
+
 from . import publication
 from .forms import CONTROL_MODE_LABELS, GenerateForm, UploadForm, upload_rules_text
 from .media import DOG_CACHE, STORAGE_RETRY_AFTER, serve_file
@@ -55,6 +58,7 @@ def index(request):
         "breed",
         "status",
         "review_state",
+        "shared",
         "created_at",
         "thumbnail",
         "face_crop",
@@ -146,10 +150,33 @@ def photo(request, pk):
         previous = publication.own(request.user, Generation).filter(photo=photo, pk=source).first() if is_uuid(source) else None
         if previous:
             initial = {**previous.params, "seed": None, "face": previous.face_index, "breed": previous.breed}
+    workers = readiness.fleet()
+    return photo_page(request, photo, workers, form=GenerateForm(photo, initial=initial, defaults=workers.defaults))
+
+
+def photo_page(request, photo, workers, *, form=None, group_form=None, status=200):
+    """The photo page: the photo, its faces, the generate and group forms, and whether dogs can be made."""
     from .group_views import group_context
 
-    context = {"photo": photo, "faces": photo_faces(photo), "form": GenerateForm(photo, initial=initial), **group_context(photo)}
-    return render(request, "gallery/photo.html", context)
+    context = {
+        "photo": photo,
+        "faces": photo_faces(photo),
+        "form": form or GenerateForm(photo, defaults=workers.defaults),
+        **group_context(photo, group_form),
+        **generator_context(request, workers.without_weights),
+    }
+    return render(request, "gallery/photo.html", context, status=status)
+
+
+def generator_context(request, no_weights):
+    """Whether to say the generator has no weights, and to whom the operator's sentence is shown too:
+    on a development machine the person is the operator; in production, staff."""
+    return {"no_weights": no_weights, "operator_help": settings.FTA_ENV == "development" or request.user.is_staff}
+
+
+def refused_without_weights(workers, page):
+    """While every running worker lacks weights, a new dog is refused: `page(503)`, which says why."""
+    return page(503) if workers.without_weights else None
 
 
 def is_uuid(value):
@@ -222,9 +249,13 @@ def photo_image(request, pk, kind):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def photo_delete(request, pk):
+    """GET asks to confirm (nothing deleted can come back); POST deletes the photo and every dog made from it."""
     photo = owned(Photo, request, pk)
+    if request.method == "GET":
+        context = {"photo": photo, "dog_count": photo.generations.count()}
+        return render(request, "gallery/confirm_delete.html", context)
     photo.delete()
     messages.success(request, _("The photo and its dogs have been deleted."))
     return redirect("gallery:index")
@@ -251,10 +282,13 @@ def generation_image(request, pk, kind):
 @require_POST
 def generate(request, pk):
     photo = owned(Photo, request, pk)
-    form = GenerateForm(photo, request.POST)
+    workers = readiness.fleet()
+    form = GenerateForm(photo, request.POST, defaults=workers.defaults)
+    refusal = refused_without_weights(workers, lambda status: photo_page(request, photo, workers, status=status))
+    if refusal:
+        return refusal
     if not form.is_valid():
-        context = {"photo": photo, "faces": photo_faces(photo), "form": form}
-        return render(request, "gallery/photo.html", context, status=400)
+        return photo_page(request, photo, workers, form=form, status=400)
     data = form.cleaned_data
     count = data.get("count") or 1
     with holding(user=request.user):
@@ -266,9 +300,15 @@ def generate(request, pk):
             record_generations(request.user, count)
     if limit:
         messages.error(request, limit)
-        context = {"photo": photo, "faces": photo_faces(photo), "form": form}
-        return render(request, "gallery/photo.html", context, status=429)
+        return photo_page(request, photo, workers, form=form, status=429)
+    return queued(request, generations)
+
+
+def queued(request, generations):
+    """After queueing: one dog's page, or the lineup page of several (with a word if the queue is busy)."""
     say_if_the_queue_is_busy(request, generations)
+    if len(generations) > 1:
+        return redirect("gallery:lineup", pk=generations[0].lineup)
     return redirect("gallery:generation", pk=generations[0].pk)
 
 
@@ -287,7 +327,7 @@ def say_if_the_queue_is_busy(request, generations):
 def generation(request, pk):
     generations = publication.own(request.user, Generation).select_related("photo").with_queue_ahead()
     generation = get_object_or_404(generations, pk=pk)
-    return render(request, "gallery/generation.html", generation_context(generation))
+    return generation_page(request, generation, 200)
 
 
 def generation_context(generation):
@@ -301,6 +341,9 @@ def generation_context(generation):
     }
     return {
         "generation": generation,
+        "lineup_size": Generation.objects.filter(owner=generation.owner_id, lineup=generation.lineup).count()
+        if generation.lineup
+        else 0,
         "breed": get_breed(generation.breed) if is_breed(generation.breed) else None,
         "step_text": step_text(generation),
         "parameters": parameter_rows(generation),
@@ -399,6 +442,8 @@ def generation_status(request, pk):
             # A group photo: the face being made and how many (a single dog: 0 of 1 while queued, then 1).
             "face": generation.face,
             "faces": generation.faces,
+            # Whether preview.webp has a picture to give: the page asks for it only then.
+            "preview": generation.status == Generation.Status.RUNNING and has_preview(generation.pk),
         }
     )
 
@@ -430,31 +475,48 @@ def generation_cancel(request, pk):
 def generation_retry(request, pk):
     generation = owned(Generation, request, pk)
     if not generation.can_retry:
-        return generation_page(request, generation, _("Only a failed or cancelled dog can be tried again."), status=400)
+        return generation_page(request, generation, 400, _("Only a failed or cancelled dog can be tried again."))
+    refusal = refused_without_weights(
+        readiness.fleet(), lambda status: generation_page(request, generation, status, no_weights=True)
+    )
+    if refusal:
+        return refusal
     with holding(user=request.user):
         limit = generation_limit_message(request.user, wanted=generation.faces)
         # Charged only when it was queued again: a retry that loses its race to another does nothing.
         if not limit and generation.retry():
             record_generations(request.user, generation.faces)
     if limit:
-        return generation_page(request, generation, limit, status=429)
+        return generation_page(request, generation, 429, limit)
     say_if_the_queue_is_busy(request, [generation])
     return redirect("gallery:generation", pk=generation.pk)
 
 
-def generation_page(request, generation, refusal, status):
-    """The generation page again, with the sentence saying why nothing happened."""
-    messages.error(request, refusal)
-    return render(request, "gallery/generation.html", generation_context(generation), status=status)
+def generation_page(request, generation, status, refusal=None, no_weights=False):
+    """The generation page: with `refusal`, the sentence saying why nothing happened; with no_weights (or
+    a dog that failed for it), what to set up."""
+    if refusal:
+        messages.error(request, refusal)
+    failed_for_no_weights = generation.error == readiness.NO_WEIGHTS
+    context = {
+        **generation_context(generation),
+        **generator_context(request, no_weights or failed_for_no_weights),
+        "failed_for_no_weights": failed_for_no_weights,
+    }
+    return render(request, "gallery/generation.html", context, status=status)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def generation_delete(request, pk):
-    from gallery.generations import lifecycle
-
-    lifecycle.delete(owned(Generation, request, pk))
+    """GET asks to confirm (nothing deleted can come back); POST deletes the dog, its files, job and preview."""
+    generation = owned(Generation, request, pk)
+    if request.method == "GET":
+        return render(request, "gallery/confirm_delete.html", {"generation": generation})
+    lifecycle.delete(generation)
     messages.success(request, _("The dog has been deleted."))
+    if generation.lineup and Generation.objects.filter(owner=request.user, lineup=generation.lineup).exists():
+        return redirect("gallery:lineup", pk=generation.lineup)
     return redirect("gallery:index")
 
 
@@ -465,7 +527,7 @@ def generation_share(request, pk):
     generation = owned(Generation, request, pk)
     refusal = publication.showcase_refusal(generation)
     if refusal and request.POST.get("shared") == "1":
-        return generation_page(request, generation, refusal, status=400)
+        return generation_page(request, generation, 400, refusal)
     generation.shared = request.POST.get("shared") == "1"
     generation.show_username = generation.shared and request.POST.get("show_username") == "1"
     generation.save(update_fields=["shared", "show_username"])
@@ -498,6 +560,11 @@ def generation_regenerate(request, pk):
     from transform.params import GenerationParams
 
     previous = owned(Generation, request, pk)
+    refusal = refused_without_weights(
+        readiness.fleet(), lambda status: generation_page(request, previous, status, no_weights=True)
+    )
+    if refusal:
+        return refusal
     params = GenerationParams.from_dict({**previous.params, "seed": None})
     with holding(user=request.user):
         limit = generation_limit_message(request.user, wanted=previous.faces)
@@ -512,6 +579,6 @@ def generation_regenerate(request, pk):
                 )[0]
             record_generations(request.user, generation.faces)
     if limit:
-        return generation_page(request, previous, limit, status=429)
+        return generation_page(request, previous, 429, limit)
     say_if_the_queue_is_busy(request, [generation])
     return redirect("gallery:generation", pk=generation.pk)

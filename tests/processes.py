@@ -45,19 +45,32 @@ def subprocess_env(**extra):
     return env
 
 
+def development_env(var_dir, **extra):
+    """The environment of a fresh clone's first `./bin/run`: the real settings in development (no test
+    settings, no DATABASE_URL: SQLite under var_dir, mail to the console and the development outbox), with
+    only Redis and `extra` given; nothing of this test run's FTA_* or DJANGO_* settings leaks in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FTA_", "DJANGO_")) and k != "DATABASE_URL"}
+    env.update(DJANGO_SETTINGS_MODULE="facetoanimals.settings", FTA_VAR_DIR=str(var_dir), REDIS_URL=settings.REDIS_URL)
+    env.update({k: str(v) for k, v in extra.items()})
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_worker(log_path, options=(), **env):
-    """`manage.py rqworker gpu [options]`, exactly as operators start it, in its own process group."""
+def start_worker(log_path, options=(), environment=None, **env):
+    """`manage.py rqworker gpu [options]`, exactly as operators start it, in its own process group.
+
+    environment: the whole environment (development_env) instead of the test settings with `env`."""
     log = open(log_path, "ab")
     return subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", "gpu", *options],
         cwd=ROOT,
-        env=subprocess_env(**env),
+        env=environment or subprocess_env(**env),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -75,8 +88,8 @@ def stop(process, sig=signal.SIGTERM, timeout=20):
 
 
 @contextmanager
-def gunicorn(log_path, workers=2, **env):
-    """The web app served by gunicorn on a free port; yields its base URL."""
+def gunicorn(log_path, workers=2, environment=None, **env):
+    """The web app served by gunicorn on a free port; yields its base URL (environment: as for start_worker)."""
     port = free_port()
     log = open(log_path, "ab")
     process = subprocess.Popen(
@@ -95,7 +108,7 @@ def gunicorn(log_path, workers=2, **env):
             "-",
         ],
         cwd=ROOT,
-        env=subprocess_env(**env),
+        env=environment or subprocess_env(**env),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

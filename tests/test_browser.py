@@ -7,6 +7,8 @@ to test-artifacts/browser/."""
 import csv
 import io
 import re
+import subprocess
+import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,12 +18,14 @@ from django.contrib.auth.models import User
 from django.db import connection
 from playwright.sync_api import expect, sync_playwright
 
+from gallery.generations import readiness
 from gallery.generations.queue import get_queue
-from gallery.models import PendingSignup
+from gallery.models import Generation, PendingSignup
 from gallery.signups import activation_path
 
 from . import sample_images
-from .processes import gunicorn, start_worker, stop, wait_until
+from .factories import make_uploaded_photo
+from .processes import ROOT, development_env, gunicorn, start_worker, stop, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 CHROMIUM = "/usr/bin/chromium"
@@ -47,11 +51,51 @@ def site(tiny_pipeline_dir, tmp_path):
         "FTA_SD_MODEL": tiny_pipeline_dir / "sd",
         "FTA_CONTROLNET_MODEL": tiny_pipeline_dir / "controlnet",
         "FTA_DEVICE": "cpu",
+        "FTA_TORCH_THREADS": 1,  # beside gunicorn and the browser on two cores, one thread is fastest
     }
     worker = start_worker(tmp_path / "worker.log", **env)
     try:
-        wait_until(lambda: get_queue().connection.keys("fta:worker-alive:*"), timeout=180, what="the worker starting")
+        # Ready, not only alive: the pages then offer the tiny pipeline's own quick size.
+        wait_until(lambda: readiness.fleet().defaults, timeout=180, what="the worker's pipeline being ready")
         with gunicorn(tmp_path / "gunicorn.log", **env) as url:
+            yield url
+    finally:
+        stop(worker)
+
+
+@pytest.fixture
+def fresh_site(tiny_pipeline_dir, tmp_path):
+    """A fresh clone's first `./bin/run`, step by step: the real settings in development, a new SQLite
+    database and static files under a new var/ folder, mail to the console, then gunicorn and a worker
+    on the tiny pipeline (as README says to try the app without weights)."""
+    get_queue().connection.flushdb()
+    env = development_env(
+        tmp_path / "var",
+        FTA_SD_MODEL=tiny_pipeline_dir / "sd",
+        FTA_CONTROLNET_MODEL=tiny_pipeline_dir / "controlnet",
+        FTA_DEVICE="cpu",
+        FTA_TORCH_THREADS=1,  # small and fast on a loaded machine: the time of a real first run is in bench/
+    )
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v", "0"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
+    worker = start_worker(tmp_path / "worker.log", environment=env)
+    try:
+        wait_until(lambda: readiness.fleet().defaults, timeout=240, what="the worker's pipeline being ready")
+        with gunicorn(tmp_path / "gunicorn.log", environment=env) as url:
+            yield url
+    finally:
+        stop(worker)
+
+
+@pytest.fixture
+def site_without_weights(tmp_path, tiny_pipeline_dir):
+    """gunicorn and a worker whose FTA_SD_MODEL folder does not exist, as on a machine without weights."""
+    get_queue().connection.flushdb()
+    env = {"FTA_SD_MODEL": tmp_path / "no-weights", "FTA_CONTROLNET_MODEL": tiny_pipeline_dir / "controlnet"}
+    worker = start_worker(tmp_path / "worker.log", FTA_DEVICE="cpu", **env)
+    try:
+        wait_until(lambda: readiness.fleet().without_weights, timeout=240, what="the worker saying it has no weights")
+        with gunicorn(tmp_path / "gunicorn.log") as url:
             yield url
     finally:
         stop(worker)
@@ -363,3 +407,188 @@ def test_everyone_in_a_two_face_photo_becomes_a_dog_and_the_group_shows_in_the_g
             problems[name] = page_problems(page)
     page.close()
     assert {step: found for step, found in problems.items() if found} == {}
+
+
+# What a newcomer reads and clicks, in each language.
+FIRST_RUN_WORDS = {
+    "en": {
+        "sign up": "Sign up",
+        "check": "Check your email",
+        "outbox": "Open the development outbox",
+        "password": "Your password",
+        "open": "Open my account",
+        "upload": "Upload a photo",
+        "send": "Upload and find my face",
+        "make": "Make my dog",
+        "ready": "Your dog is ready.",
+    },
+    "ko": {
+        "sign up": "회원가입",
+        "check": "이메일을 확인해 주세요",
+        "outbox": "개발용 보낸 메일함 열기",
+        "password": "비밀번호",
+        "open": "내 계정 열기",
+        "upload": "사진 올리기",
+        "send": "올리고 얼굴 찾기",
+        "make": "내 강아지 만들기",
+        "ready": "강아지가 완성됐어요.",
+    },
+}
+
+
+def test_a_newcomer_on_a_fresh_clone_reaches_a_finished_tiny_dog_by_pages_alone_in_english_and_korean(
+    fresh_site, browser, tmp_path
+):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    photo = tmp_path / "me.jpg"
+    photo.write_bytes(sample_images.portrait_jpeg())
+    problems, missing_previews = {}, []
+    for language, words in FIRST_RUN_WORDS.items():
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+        page.on("response", lambda r: r.status == 404 and "preview.webp" in r.url and missing_previews.append(r.url))
+
+        def check(step):
+            page.screenshot(path=SCREENSHOTS / f"first-run-{language}-{step}.png", full_page=True)
+            problems[f"{language}-{step}"] = page_problems(page)
+
+        page.goto(fresh_site + "/")
+        if language == "ko":
+            page.get_by_role("button", name="한국어").click()
+        page.goto(fresh_site + "/accounts/signup/")
+        page.locator("#id_username").fill(f"first-{language}")
+        page.locator("#id_email").fill(f"first-{language}@example.com")
+        page.locator("#id_password1").fill("dog-portrait-42")
+        page.locator("#id_password2").fill("dog-portrait-42")
+        page.get_by_role("button", name=words["sign up"]).click()
+        expect(page.get_by_role("heading", name=words["check"])).to_be_visible()
+        check("1-check-your-email")
+        page.get_by_role("link", name=words["outbox"]).click()
+        check("2-outbox")
+        page.locator(".mail-body a").click()
+        page.get_by_label(words["password"]).fill("dog-portrait-42")
+        page.get_by_role("button", name=words["open"]).click()
+        page.get_by_role("link", name=words["upload"]).first.click()
+        page.locator("#id_image").set_input_files(str(photo))
+        page.get_by_role("button", name=words["send"]).click()
+        check("3-photo")
+        page.get_by_role("button", name=words["make"]).last.click()
+        expect(page.locator("[role=status][aria-atomic=true]")).to_have_text(words["ready"], timeout=240_000)
+        dog = page.locator("figure.dog-figure img")
+        expect(dog).to_be_visible(timeout=60_000)
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=dog.element_handle())
+        check("4-dog")
+        page.close()
+    assert missing_previews == [], "the page asked for a preview that did not exist"
+    assert {step: found for step, found in problems.items() if found} == {}
+
+
+def test_a_queued_dog_shows_no_preview_until_one_exists_and_asks_for_none(browser, tmp_path):
+    """No worker runs, so the dog stays queued: no broken-image icon, no request that can only answer 404."""
+    with ThreadPoolExecutor(1) as pool:
+        photo = pool.submit(make_uploaded_photo, "waiting").result()
+        dog = pool.submit(
+            lambda: Generation.objects.create(owner=photo.owner, photo=photo, breed="pug", steps=4, params={"steps": 4})
+        ).result()
+    with gunicorn(tmp_path / "gunicorn.log") as url:
+        page = browser.new_page()
+        previews = []
+        page.on("request", lambda request: "preview.webp" in request.url and previews.append(request.url))
+        log_in(page, url, "waiting")
+        page.goto(f"{url}/generations/{dog.pk}/")
+        # progress.js polls once a second; three polls later it has asked for nothing that does not exist.
+        with page.expect_response(lambda r: "status.json" in r.url):
+            pass
+        page.wait_for_timeout(3000)
+        expect(page.locator("img[data-preview]")).to_be_hidden()
+        assert previews == []
+
+
+def log_in(page, site, username):
+    page.goto(site + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("dog-portrait-42")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="My gallery")).to_be_visible()
+
+
+def test_without_weights_the_photo_page_says_so_and_what_to_set_up_and_no_dog_is_made(site_without_weights, browser, tmp_path):
+    with ThreadPoolExecutor(1) as pool:
+        photo = pool.submit(make_uploaded_photo, "no-weights").result()
+    page = browser.new_page(bypass_csp=True)
+    log_in(page, site_without_weights, "no-weights")
+    page.goto(f"{site_without_weights}/photos/{photo.pk}/")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("The dog generator has no model weights yet")
+    expect(alert).to_contain_text("python manage.py download_models")
+    problems = page_problems(page)
+    page.get_by_role("button", name="Make my dog").last.click()
+    expect(page.get_by_role("alert")).to_contain_text("no dog can be made right now")
+    page.screenshot(path=SCREENSHOTS / "no-weights.png", full_page=True)
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(lambda: Generation.objects.filter(photo=photo).count()).result() == 0
+    assert problems == []
+
+
+def test_five_breeds_at_once_share_one_lineup_and_a_dog_goes_only_after_confirming(site, browser, tmp_path):
+    """Make all five → one page with each dog's progress, star and picture; the share link copies in one
+    click; a dog nobody shared shows no review state; deleting asks first."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(1) as pool:
+        photo = pool.submit(make_uploaded_photo, "five").result()
+    context = browser.new_context(bypass_csp=True, permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    log_in(page, site, "five")
+    page.goto(f"{site}/photos/{photo.pk}/")
+    page.get_by_role("button", name="Make all 5 at once").click()
+    expect(page.get_by_role("heading", name="Your lineup")).to_be_visible()
+    expect(page.locator("[data-dog]")).to_have_count(5)
+    expect(page.locator("[data-dog] progress")).to_have_count(5)
+    # Each picture appears in place, without a reload, as its dog is ready.
+    expect(page.locator("[data-dog] img.dog")).to_have_count(5, timeout=240_000)
+    expect(page.locator("[data-lineup-announce]")).to_have_text("Your dogs are ready.")
+    problems = {"lineup": page_problems(page)}
+    page.screenshot(path=SCREENSHOTS / "lineup.png", full_page=True)
+    star = page.locator("[data-dog]").nth(2).get_by_role("button", name="Star")
+    star.click()
+    expect(star).to_have_attribute("aria-pressed", "true")
+
+    page.locator("[data-dog] a.dog-link").first.click()
+    expect(page.get_by_role("link", name="See all 5 dogs asked for together")).to_be_visible()
+    expect(page.get_by_text("Pending review")).to_have_count(0)
+    page.get_by_role("button", name="Create a link").click()
+    link = page.locator("[data-copy-text]")
+    expect(link).to_have_text(re.compile(r"^http://127\.0\.0\.1:\d+/d/[\w-]+/$"))
+    page.get_by_role("button", name="Copy").click()
+    expect(page.locator("[data-copy-status]")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == link.text_content()
+    problems["dog"] = page_problems(page)
+
+    dog_url = page.url
+    page.get_by_role("link", name="Delete this dog").click()
+    expect(page.get_by_role("heading", name="Delete this dog?")).to_be_visible()
+    problems["confirm"] = page_problems(page)
+    page.get_by_role("link", name="Keep it").click()
+    assert page.url == dog_url
+    page.get_by_role("link", name="Delete this dog").click()
+    page.get_by_role("button", name="Delete the dog").click()
+    expect(page.get_by_role("heading", name="Your lineup")).to_be_visible()
+    expect(page.locator("[data-dog]")).to_have_count(4)
+    context.close()
+    assert {step: found for step, found in problems.items() if found} == {}
+
+
+def test_without_javascript_the_share_link_is_whole_selectable_text(browser, tmp_path):
+    with ThreadPoolExecutor(1) as pool:
+        photo = pool.submit(make_uploaded_photo, "no-js").result()
+        dog = pool.submit(
+            lambda: Generation.objects.create(owner=photo.owner, photo=photo, breed="pug", status="succeeded", steps=4, step=4)
+        ).result()
+        pool.submit(lambda: dog.share_links.create()).result()
+    with gunicorn(tmp_path / "gunicorn.log") as url:
+        page = browser.new_context(java_script_enabled=False).new_page()
+        log_in(page, url, "no-js")
+        page.goto(f"{url}/generations/{dog.pk}/")
+        link = page.locator("[data-copy-text]")
+        expect(link).to_have_text(re.compile(r"/d/[\w-]+/$"))
+        assert link.evaluate("element => getComputedStyle(element).userSelect") == "all"
+        expect(page.get_by_role("button", name="Copy")).to_be_hidden()

@@ -31,7 +31,7 @@ def test_missing_weights_and_redis_each_say_what_to_do(settings, tmp_path):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     code, out = doctor()
     assert code == 1
-    assert "FAIL SD model: FTA_SD_MODEL=nobody/no-such-model" in out and "hf download" in out
+    assert "FAIL SD model: FTA_SD_MODEL=nobody/no-such-model" in out and "python manage.py download_models" in out
     assert f"FAIL ControlNet model: FTA_CONTROLNET_MODEL={tmp_path} has no config.json" in out
     assert "FAIL redis: Redis does not answer" in out and "REDIS_URL" in out
     assert "ok   database:" in out

@@ -36,8 +36,21 @@ class StatusEndpointTests(TestCase):
                 "queue_text": "",
                 "face": 0,
                 "faces": 1,
+                "preview": False,
             },
         )
+
+    def test_it_says_a_preview_exists_only_once_the_worker_stored_one(self):
+        from PIL import Image
+
+        from gallery.generations.preview_store import delete_preview, store_preview
+
+        self.assertIs(self.client.get(self.url).json()["preview"], False)
+        store_preview(self.generation.pk, Image.new("RGB", (8, 8)))
+        try:
+            self.assertIs(self.client.get(self.url).json()["preview"], True)
+        finally:
+            delete_preview(self.generation.pk)
 
     def test_a_queued_dog_reports_its_place_in_the_queue_in_words(self):
         Generation.objects.filter(pk=self.generation.pk).update(status="queued", enqueued_at=timezone.now())

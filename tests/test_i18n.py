@@ -26,7 +26,7 @@ from django.utils import translation
 
 from gallery.django_messages import DJANGO_MESSAGES, DJANGO_PLURAL_MESSAGES
 from gallery.forms import GenerateForm, SignupForm
-from gallery.models import ShareLink
+from gallery.models import Generation, ShareLink
 from tests.factories import make_generation, make_photo, make_user
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale" / "ko" / "LC_MESSAGES"
@@ -526,6 +526,36 @@ class KoreanPagesHaveNoEnglishTests(TestCase):
         for url in urls:
             with self.subTest(url):
                 self.assertKorean(url)
+
+    def test_the_first_hour_pages_are_all_korean(self):
+        """The lineup, the delete confirmations, the development outbox and the no-weights refusal."""
+        from gallery.dev_outbox import BACKEND
+        from gallery.generations import readiness
+        from gallery.generations.queue import get_queue
+
+        self.client.force_login(self.user)
+        Generation.objects.filter(pk__in=[self.done.pk, self.queued.pk]).update(lineup=self.photo.pk)
+        urls = [reverse("gallery:lineup", args=[self.photo.pk])]
+        urls += [reverse("gallery:generation-delete", args=[g.pk]) for g in (self.done, self.queued)]
+        urls += [reverse("gallery:photo-delete", args=[self.photo.pk])]
+        connection = get_queue().connection
+        readiness.announce(connection, "ko-test:1", readiness.MISSING, "no weights")
+        try:
+            urls += [reverse("gallery:photo", args=[self.photo.pk])]
+            for url in urls:
+                with self.subTest(url):
+                    self.assertKorean(url)
+            self.assertContains(self.client.get(urls[-1]), "download_models")
+        finally:
+            readiness.withdraw(connection, "ko-test:1")
+        with self.settings(FTA_ENV="development", EMAIL_BACKEND=BACKEND):
+            self.client.logout()
+            self.client.post(
+                reverse("signup"),
+                {"username": "jisu", "email": "jisu@example.com", "password1": "dog-portrait-42", "password2": "dog-portrait-42"},
+            )
+            self.assertKorean(reverse("signup-sent"))
+            self.assertKorean(reverse("dev-outbox"))
 
     def test_the_form_errors_on_the_photo_page_are_korean(self):
         self.client.force_login(self.user)

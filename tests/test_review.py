@@ -131,9 +131,23 @@ class ShowcaseTests(TestCase):
         self.client.logout()
         self.assertContains(self.client.get(reverse("showcase")), "owner")
 
-    def test_the_owner_sees_the_review_state_and_note(self):
-        generation = finished(self.photo, review_state="rejected", review_note="Too blurry")
+    def test_the_owner_sees_the_review_state_and_note_of_a_dog_they_shared(self):
+        generation = finished(self.photo, review_state="rejected", review_note="Too blurry", shared=True)
         self.client.force_login(self.owner)
         response = self.client.get(reverse("gallery:generation", args=[generation.pk]))
         self.assertContains(response, "Rejected")
         self.assertContains(response, "Too blurry")
+
+    def test_a_dog_nobody_shared_shows_no_review_state_on_its_page_or_in_the_gallery(self):
+        generation = finished(self.photo)
+        self.client.force_login(self.owner)
+        for url in (reverse("gallery:generation", args=[generation.pk]), reverse("gallery:index")):
+            with self.subTest(url):
+                response = self.client.get(url)
+                self.assertNotContains(response, "Pending review")
+                self.assertNotContains(response, "Review:")
+
+    def test_a_shared_dog_waiting_for_review_says_so_in_the_gallery(self):
+        finished(self.photo, shared=True)
+        self.client.force_login(self.owner)
+        self.assertContains(self.client.get(reverse("gallery:index")), "Pending review")

@@ -1,6 +1,8 @@
 """Every URL of the app against every kind of visitor: anonymous, the owner, another user, staff;
 and every URL that publishes (links, the showcase) against what is behind it (gallery.publication)."""
 
+import uuid
+
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.test import TestCase
@@ -16,6 +18,7 @@ TABLE = [
     ("home", None, "get", 200, 302, 302, 302),
     ("signup", None, "get", 200, 302, 302, 302),
     ("signup-sent", None, "get", 200, 200, 200, 200),
+    ("dev-outbox", None, "get", 404, 404, 404, 404),  # development without a mail server only (test_dev_outbox)
     ("login", None, "get", 200, 302, 302, 302),
     ("showcase", None, "get", 200, 200, 200, 200),
     ("account", None, "get", LOGIN, 200, 200, 200),
@@ -29,7 +32,10 @@ TABLE = [
     ("gallery:photo-landmarks", "photo", "get", LOGIN, 200, 404, 404),
     ("gallery:photo-image", "photo", "get", LOGIN, 200, 404, 200),
     ("gallery:photo-thumbnail", "photo", "get", LOGIN, 200, 404, 200),
-    ("gallery:photo-delete", "photo", "get", LOGIN, 405, 405, 405),
+    ("gallery:photo-delete", "photo", "get", LOGIN, 200, 404, 404),  # asks to confirm; POST deletes
+    ("gallery:generate-lineup", "photo", "post", LOGIN, 400, 404, 404),  # the test photo's face has no suggested breed
+    ("gallery:lineup", "lineup", "get", LOGIN, 200, 404, 404),
+    ("gallery:lineup-status", "lineup", "get", LOGIN, 200, 404, 404),
     ("gallery:generate", "photo", "get", LOGIN, 405, 405, 405),
     ("gallery:generate-group", "photo", "post", LOGIN, 400, 404, 404),  # the test photo's face has no suggested breed
     ("gallery:generation", "generation", "get", LOGIN, 200, 404, 404),
@@ -45,7 +51,7 @@ TABLE = [
     ("gallery:generation-retry", "generation", "post", LOGIN, 400, 404, 404),  # a finished dog is not retried
     ("gallery:generation-share", "generation", "post", LOGIN, 302, 404, 404),
     ("gallery:generation-regenerate", "generation", "post", LOGIN, 302, 404, 404),
-    ("gallery:generation-delete", "generation", "post", LOGIN, 302, 404, 404),
+    ("gallery:generation-delete", "generation", "get", LOGIN, 200, 404, 404),  # asks to confirm; POST deletes
     ("gallery:generation-star", "generation", "post", LOGIN, 302, 404, 404),
     ("gallery:generation-link", "generation", "post", LOGIN, 400, 404, 404),  # no action given
     ("gallery:download", None, "post", LOGIN, 400, 400, 400),  # nothing chosen
@@ -92,7 +98,7 @@ class UrlAccessTests(VisitorMatrix):
         }
 
     def fresh_generation(self):
-        generation = make_generation(self.photo, status="succeeded", step=20)
+        generation = make_generation(self.photo, status="succeeded", step=20, lineup=uuid.uuid4())
         for field, name in (
             ("result", "dog.png"),
             ("display", "d.webp"),
@@ -110,8 +116,9 @@ class UrlAccessTests(VisitorMatrix):
                 with self.subTest(url=name, visitor=who):
                     generation = self.fresh_generation()
                     link = generation.share_links.create()
-                    target = {"photo": self.photo, "generation": generation, "link": link, None: None}[arg]
-                    url = reverse(name, args=[getattr(target, "token", None) or target.pk] if target else [])
+                    targets = {"photo": self.photo.pk, "generation": generation.pk, "lineup": generation.lineup}
+                    target = {**targets, "link": link.token, None: None}[arg]
+                    url = reverse(name, args=[target] if target else [])
                     self.assert_answer(self.visit(user, method, url), want)
 
     def test_the_table_covers_every_named_url_of_the_app(self):

@@ -173,5 +173,5 @@ def test_a_failed_generation_is_a_failed_rq_job_with_its_traceback_and_a_readabl
     assert "ModelNotAvailable" in job.latest_result().exc_string
     generation.refresh_from_db()
     assert generation.status == "failed"
-    assert generation.error == "The dog generator is not set up right now. Please retry later."
+    assert generation.error == "The dog generator has no model weights yet, so no dog can be made right now."
     assert "ModelNotAvailable" in generation.traceback

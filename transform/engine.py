@@ -14,7 +14,8 @@ from transform import head_crop
 from transform.breeds import get_breed
 from transform.control import control_image
 from transform.infotext import build_infotext, png_bytes
-from transform.pipeline import LoadOptions, load_pipeline, resolve_device
+from transform.params import default_side
+from transform.pipeline import LoadOptions, ModelNotAvailable, load_pipeline, resolve_device
 from transform.renderer import GenerationCancelled, Renderer, RenderRequest
 from transform.samplers import describe_scheduler
 
@@ -59,19 +60,37 @@ class Engine:
         self.options = options or LoadOptions()
         self.render_options = render_options
         self.renderer = None
+        self.load_failure = None
 
     @property
     def pipeline(self):
         return self.renderer.pipeline if self.renderer else None
 
     def load(self):
-        """Loads the pipeline if needed; returns the seconds spent (0 when it was already loaded)."""
+        """Loads the pipeline if needed; returns the seconds spent (0 when it was already loaded).
+
+        Weights that could not be loaded raise the same ModelNotAvailable at once on every later call,
+        rather than trying a download again for each job: a new Engine tries again."""
         if self.renderer is not None:
             return 0.0
+        if self.load_failure is not None:
+            raise self.load_failure
         started = time.perf_counter()
-        pipeline = load_pipeline(self.sd_model, self.controlnet_model, self.device, self.options)
+        try:
+            pipeline = load_pipeline(self.sd_model, self.controlnet_model, self.device, self.options)
+        except ModelNotAvailable as failure:
+            self.load_failure = failure
+            raise
         self.renderer = Renderer(pipeline, **self.render_options)
         return time.perf_counter() - started
+
+    def default_size(self):
+        """The width and height for a person who chose none, from the loaded pipeline's own size (diffusers'
+        default: the UNet's sample size times the VAE's scale factor): 512 for SD 1.5, and the smallest size
+        allowed for the tiny test pipeline, so that a demo's first dog takes seconds, not minutes."""
+        pipeline = self.pipeline
+        side = default_side(pipeline.unet.config.sample_size * pipeline.vae_scale_factor)
+        return {"width": side, "height": side}
 
     def enable_memory_savers(self):
         """Attention slicing and VAE slicing and tiling: slower, but lets a job that ran out of GPU memory retry."""

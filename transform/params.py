@@ -138,6 +138,14 @@ class GenerationParams:
         return tuple(getattr(self, name) for name in BATCH_SHARED)
 
 
+def default_side(native_side):
+    """The default width and height for a pipeline whose own image side is `native_side` pixels, within
+    SIZE_RANGE and a multiple of SIZE_MULTIPLE."""
+    low, high = SIZE_RANGE
+    side = min(max(int(native_side), low), high)
+    return side - side % SIZE_MULTIPLE
+
+
 def check_value(name, value):
     """One parameter validated on its own (ValueError with the reason); from_dict also checks them together."""
     return _CHECKS[name](value)

@@ -13,10 +13,10 @@ from diffusers import ControlNetModel, StableDiffusionControlNetPipeline
 from diffusers.models.attention_processor import Attention, AttnProcessor, AttnProcessor2_0, FusedAttnProcessor2_0
 from huggingface_hub.errors import HFValidationError
 
+from transform.model_files import CONTROLNET_SUBFOLDERS
+
 logger = logging.getLogger(__name__)
 
-# Hub repositories whose SD 1.5 weights live in a subfolder: CrucibleAI's root holds the SD 2.1 ControlNet.
-CONTROLNET_SUBFOLDERS = {"CrucibleAI/ControlNetMediaPipeFace": "diffusion_sd15"}
 LOCAL_CONTROLNET_SUBFOLDER = "diffusion_sd15"
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -148,24 +148,38 @@ def _controlnet_location(controlnet_model):
 
 
 def _from_pretrained(setting, location, loader, dtype, pretrained=None, **kwargs):
-    """loader.from_pretrained with the fp16 variant where one exists, and one clear error for missing weights."""
+    """loader.from_pretrained with the fp16 variant where one exists, and one clear error for missing weights.
+
+    A local folder may hold only the fp16 variant (what `manage.py download_models` fetches): any other
+    precision then loads it and casts it up. Hub ids are not tried twice: offline, each try waits for retries.
+    """
     pretrained = pretrained or location
     try:
-        if _looks_like_path(location) and not Path(location).expanduser().is_dir():
+        local = Path(location).expanduser().is_dir()
+        if _looks_like_path(location) and not local:
             raise FileNotFoundError(f"no directory {location}")
         if dtype == torch.float16:
             try:
                 return loader.from_pretrained(pretrained, dtype=dtype, variant="fp16", **kwargs)
             except (OSError, ValueError) as error:
                 logger.info("No fp16 variant of %s (%s); casting the full weights to fp16.", pretrained, error)
-        return loader.from_pretrained(pretrained, dtype=dtype, **kwargs)
+        try:
+            return loader.from_pretrained(pretrained, dtype=dtype, **kwargs)
+        except OSError as full_weights_error:
+            if dtype == torch.float16 or not local:
+                raise
+            logger.info("No full-precision weights in %s: loading its fp16 variant as %s.", pretrained, dtype)
+            try:
+                return loader.from_pretrained(pretrained, dtype=dtype, variant="fp16", **kwargs)
+            except (OSError, ValueError):
+                raise full_weights_error from None  # it says best what is missing
     except (OSError, HFValidationError) as error:
         # OSError covers huggingface_hub's not-found, offline and HTTP errors as well as missing files.
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelNotAvailable(
             f"Model weights for {setting}={location!r} are not available ({reason}). "
-            f"Download them where there is network access with: {DOWNLOAD_HINTS[setting]} "
-            f"and set {setting} to that directory."
+            "Download them where there is network access with `python manage.py download_models` (only the "
+            f"files the worker loads), or with: {DOWNLOAD_HINTS[setting]} and set {setting} to that directory."
         ) from None
 
 

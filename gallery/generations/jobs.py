@@ -26,7 +26,7 @@ from transform.encoding import DISPLAY_SIDE
 from transform.infotext import png_bytes
 from transform.uploads import make_thumbnail
 
-from . import lifecycle
+from . import lifecycle, readiness
 from .preview_store import delete_preview, store_preview
 from .reconcile import TOO_MANY_OUTAGES
 
@@ -47,6 +47,15 @@ def get_engine():
 
         _engine = engine_from_settings()
     return _engine
+
+
+def pipeline_status():
+    """(state, detail, defaults) of this process's pipeline, as gallery.generations.readiness announces it."""
+    if _engine is not None and _engine.pipeline is not None:
+        return readiness.READY, "", _engine.default_size()
+    if _engine is not None and _engine.load_failure is not None:
+        return readiness.MISSING, str(_engine.load_failure), {}
+    return readiness.LOADING, "", {}
 
 
 class ProgressReporter:
@@ -235,7 +244,7 @@ def user_message(exc):
     if isinstance(exc, JobTimeoutException):
         return _("This dog took too long to make, so we stopped it. Retry, perhaps with fewer steps.")
     if isinstance(exc, ModelNotAvailable):
-        return _("The dog generator is not set up right now. Please retry later.")
+        return readiness.NO_WEIGHTS
     if isinstance(exc, PhotoUnreadable):
         return _("Your photo can no longer be read, so no dog can be made from it. Please upload it again.")
     if isinstance(exc, OSError) and exc.errno in DISK_FULL:

@@ -195,10 +195,10 @@ def delete(generation):
     generation.delete()
 
 
-def forget(generation):
+def forget(generation_id, job_id):
     """After a deletion commits: what outlives the row outside the database (its job and live preview)."""
-    job_queue.remove_job(generation.job_id)
-    delete_preview(generation.pk)
+    job_queue.remove_job(job_id)
+    delete_preview(generation_id)
 
 
 def discard_files(files):

@@ -28,6 +28,14 @@ def load_preview(generation_id):
     return get_queue().connection.get(preview_key(generation_id))
 
 
+def has_preview(generation_id):
+    """Whether a preview is stored (False when Redis cannot say: the page then simply shows none)."""
+    try:
+        return bool(get_queue().connection.exists(preview_key(generation_id)))
+    except RedisError:
+        return False
+
+
 def delete_preview(generation_id):
     """Once the generation ends or is deleted (best effort: the key expires anyway)."""
     try:

@@ -2,7 +2,7 @@
 
 It runs jobs in its own process (no fork per job), so the pipeline loaded for the first job, or at
 start with FTA_PRELOAD_PIPELINE, serves every later one. A background thread says the worker is
-alive (and which job it runs) and runs the reconcile pass. It waits out Redis outages
+alive (and which job it runs) and whether its pipeline is ready (readiness.py), and runs the reconcile pass. It waits out Redis outages
 (redis_outage.py), and after each job it makes sure the generation did not stay "running": a job
 whose database connection broke, or that a cold stop interrupted, could not record its outcome.
 
@@ -23,7 +23,7 @@ from rq.worker import SimpleWorker
 
 from gallery.models import Generation
 
-from . import batching, jobs
+from . import batching, jobs, readiness
 from .reconcile import mark_alive, reconcile, requeue_or_fail
 from .redis_outage import RidesOutRedisOutages
 
@@ -39,6 +39,7 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
         self._current_job_lock = threading.Lock()
         self._current_job_id = ""
         self.announce_job("")
+        self.announce_pipeline()
         threading.Thread(target=self._heartbeat, name="fta-heartbeat", daemon=True).start()
         if settings.FTA_PRELOAD_PIPELINE:
             self._preload()
@@ -46,6 +47,10 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
             return super().work(*args, **kwargs)
         finally:
             self._stop_heartbeat.set()
+            try:
+                readiness.withdraw(self.connection, jobs.WORKER_NAME)
+            except RedisError:
+                pass
 
     def _preload(self):
         from transform.pipeline import ModelNotAvailable
@@ -53,8 +58,17 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
         try:
             jobs.get_engine().load()
         except ModelNotAvailable as exc:
-            # Keep running: each job then fails with a message the owner can read, and `doctor` says why.
-            log.error("%s", exc)
+            # Keep running and say so: the web refuses new dogs while no worker has weights (with what
+            # to set up), a job that slips in fails at once with the same sentence, and `doctor` says why.
+            log.error("No dog can be made until the weights are set up and this worker restarted: %s", exc)
+        try:
+            self.announce_pipeline()
+        except RedisError:
+            pass  # the heartbeat says it once Redis answers
+
+    def announce_pipeline(self):
+        state, detail, defaults = jobs.pipeline_status()
+        readiness.announce(self.connection, jobs.WORKER_NAME, state, detail, defaults)
 
     def announce_job(self, job_id):
         with self._current_job_lock:
@@ -67,6 +81,7 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
         while True:
             try:
                 self.announce_job(self._current_job_id)
+                self.announce_pipeline()
                 if last_reconcile is None or time.monotonic() - last_reconcile >= settings.FTA_RECONCILE_INTERVAL:
                     last_reconcile = time.monotonic()
                     # Right after an outage other workers have not said they are alive again yet.

@@ -45,7 +45,8 @@
         bar.value = status.step;
         root.dataset.status = status.status;
         if (label) { label.className = "badge " + status.status; setText(label, status.label); }
-        if (status.status === "running" && Date.now() - lastPreview > 1500) {
+        // Only once the worker has stored a preview: no request that can only answer 404.
+        if (status.preview && Date.now() - lastPreview > 1500) {
           lastPreview = Date.now();
           var img = new Image();
           img.onload = function () { preview.src = img.src; preview.hidden = false; };

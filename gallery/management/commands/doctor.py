@@ -86,8 +86,8 @@ def check_model(variable, required_file):
         return f"{location} (Hugging Face cache)"
     raise CheckFailed(
         f"{variable}={location} is neither a local folder nor in the Hugging Face cache: "
-        f"download it with `hf download {location}` or set {variable} to a local folder "
-        "(`python manage.py make_test_pipeline var/tiny` makes a tiny test pipeline)"
+        "download what the worker loads with `python manage.py download_models` and set the variables it prints, "
+        f"or set {variable} to a local folder (`python manage.py make_test_pipeline var/tiny` makes a tiny test pipeline)"
     )
 
 

@@ -24,8 +24,9 @@ def test_a_hung_redis_costs_a_request_for_four_dogs_one_short_wait_and_every_dog
         waited = time.monotonic() - began
     finally:
         own_redis.resume()
-    # One wait for the four jobs together, and none more to ask whether the queue answers.
-    assert waited < 2 * REDIS_WAIT_SECONDS
+    # One wait for the four jobs together, and none more to ask whether the queue answers: the old two
+    # waits of 5 s each cannot fit, while a loaded machine's slowness around one short wait can.
+    assert waited < 4 * REDIS_WAIT_SECONDS
     assert response.status_code == 200
     assert "The queue is busy right now: your dogs will start as soon as it is back." in response.content.decode()
     generations = list(Generation.objects.all())

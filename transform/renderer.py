@@ -16,6 +16,7 @@ Nothing here reads settings: the options are arguments.
 import inspect
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion_img2img import retrieve_latents
@@ -81,8 +82,8 @@ class Renderer:
         and prompt embeddings of one length. A batch out of GPU memory is retried once with memory savers,
         then one request at a time.
         """
-        outcomes = [None] * len(requests)
-        groups = {}
+        outcomes: list[Any] = [None] * len(requests)
+        groups: dict[tuple, list[tuple[int, _Prepared]]] = {}
         for index, request in enumerate(requests):
             try:
                 _check_cancel(request)
@@ -195,7 +196,9 @@ class Renderer:
         if hasattr(scheduler, "set_begin_index"):
             # Known up front, so the scheduler needn't look the first timestep up on the device (a sync).
             scheduler.set_begin_index(start)
-        step_options = {"generator": step_generators} if "generator" in inspect.signature(scheduler.step).parameters else {}
+        step_options: dict[str, Any] = (
+            {"generator": step_generators} if "generator" in inspect.signature(scheduler.step).parameters else {}
+        )
         if "eta" in inspect.signature(scheduler.step).parameters:
             step_options["eta"] = 0.0
 

@@ -69,7 +69,7 @@ def suggest_breeds(features, top=5, views=()):
         entry["tied_with_next"] = round(entry["score"] - following["score"], 4) <= margin
     shown = ranked[:top]
     traits = face_traits(features)
-    shown_before = set()
+    shown_before: set[str] = set()
     for entry in shown:
         entry["reasons"] = _plain_reasons(table, breed_traits(entry["slug"], traits), shown_before)
         shown_before.update(entry["reasons"])
@@ -112,7 +112,7 @@ def hair_shades_of(features):
     """{hair colour: share} of a face's features: its `hair_shades` where they agree with its
     `hair_colour`, else all of the hair colour (features made without pixels, or edited)."""
     colour, shades = features.get("hair_colour"), features.get("hair_shades") or {}
-    if colour and shades and max(shades, key=shades.get) == colour:
+    if colour and shades and max(shades, key=lambda shade: shades[shade]) == colour:
         return shades
     return {colour: 1.0} if colour else {}
 

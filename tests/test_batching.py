@@ -59,11 +59,13 @@ def test_only_generations_with_the_same_batch_parameters_share_a_batch(worker_en
 def test_a_generation_that_fails_in_a_batch_fails_alone(worker_engine):
     photo = make_uploaded_photo()
     good, broken = queue(photo, ["pug", "beagle"])
-    Generation.objects.filter(pk=broken.pk).update(face_index=5)  # the photo has one face
+    # A breed the catalogue no longer has: the engine refuses it inside the batch's call.
+    Generation.objects.filter(pk=broken.pk).update(breed="no-such-breed")
     work()
     good.refresh_from_db(), broken.refresh_from_db()
     assert (good.status, broken.status) == ("succeeded", "failed")
-    assert "IndexError" in broken.traceback
+    assert good.timings["batch_size"] == broken.timings["batch_size"] == 2
+    assert "KeyError: 'no-such-breed'" in broken.traceback
 
 
 def test_claimed_companions_leave_the_queue_and_cannot_be_claimed_twice(worker_engine):

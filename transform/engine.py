@@ -93,12 +93,6 @@ class Engine:
         side = default_side(pipeline.unet.config.sample_size * pipeline.vae_scale_factor)
         return {"width": side, "height": side}
 
-    def enable_memory_savers(self):
-        """Attention slicing and VAE slicing and tiling: slower, but lets a job that ran out of GPU memory retry."""
-        self.load()
-        assert self.renderer is not None
-        self.renderer.enable_memory_savers()
-
     def generate(self, photo, face, params, breed_slug, coat=None, on_step=None, should_cancel=None):
         """One dog portrait of `face` in `photo`.
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from .breeds import all_breeds, coat_name, get_breed
-from .face_features import face_features
 
 TRAITS_PATH = Path(__file__).with_name("data") / "breed_traits.json"
 # Standard scores beyond this many spreads are measurement trouble (a turned head), not a trait.
@@ -24,16 +23,10 @@ def scoring_table():
     return json.loads(TRAITS_PATH.read_text(encoding="utf-8"))
 
 
-def suggest_for_face(image, face, top=5):
-    """The landmark JSON's `suggested_breeds` (docs/API.md) for one face: its PIL RGB image and a dict with "landmarks".
-
-    Each entry also carries "coat": the coat colour to ask for, matched to the hair (None to keep
-    the breed's own).
-    """
-    return suggestions_with_coats(face_features(face["landmarks"], image.size, image), top)
-
-
 def suggestions_with_coats(features, top=5, views=()):
+    """The landmark JSON's `suggested_breeds` (docs/API.md) from a face's measurements (face_features,
+    averaged over `views` by transform.photo_analysis). Each entry also carries "coat": the coat colour
+    to ask for, matched to the hair (None to keep the breed's own)."""
     hair = features.get("hair_colour")
     return [{**entry, "coat": coat_for_hair(entry["slug"], hair)} for entry in suggest_breeds(features, top, views)]
 

@@ -63,6 +63,16 @@ class GroupFormTests(TestCase):
         self.assertContains(response, "This file is not a PNG image.", status_code=400)
         self.assertContains(response, f'action="{self.url}"', status_code=400)
 
+    def test_a_group_is_made_at_the_size_the_workers_pipeline_draws_best(self):
+        from gallery.generations import readiness
+        from gallery.generations.queue import get_queue
+
+        connection = get_queue().connection
+        readiness.announce(connection, "tiny:1", readiness.READY, "", {"width": 256, "height": 256})
+        self.addCleanup(readiness.withdraw, connection, "tiny:1")
+        self.client.post(self.url)
+        self.assertEqual(Generation.objects.get().params["width"], 256)
+
     def test_a_photo_with_one_face_does_not_offer_to_make_everyone_a_dog(self):
         with_faces(self.photo, suggested(fake_face((40, 100, 200, 260)), "beagle"))
         page = self.client.get(reverse("gallery:photo", args=[self.photo.pk])).content.decode()

@@ -2,7 +2,7 @@
 
     bench/gpu_check.sh [--tiny] [--out FILE]        (or: python -m bench.gpu ...)
 
-Builds the exact SD 1.5 + ControlNet architecture with random weights in memory (transform.full_size: same
+Builds the exact SD 1.5 + ControlNet architecture with random weights in memory (tests.full_size_pipeline: same
 FLOPs as the real weights), or with --tiny the tiny test pipeline through the loader, on the CPU. No Django:
 only transform's engine modules, diffusers and compel. A pre-flight (bench.gpu_preflight) runs first; the
 compiled rows compile in processes of their own under a deadline (bench.gpu_compiled). Exit status 1 when a

@@ -11,11 +11,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from transform.full_size import build_pipeline
+from tests.full_size_pipeline import build_pipeline
+from tests.tiny_pipeline import write_tiny_pipeline
 from transform.params import GenerationParams
 from transform.pipeline import LoadOptions, load_pipeline
 from transform.renderer import RenderRequest
-from transform.tiny_pipeline import write_tiny_pipeline
 
 INPUTS = Path(__file__).parent / "gpu_inputs"
 PROMPT = GenerationParams().prompt_for("golden retriever")

@@ -20,11 +20,11 @@ import torch  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from tests import sample_images as samples  # noqa: E402
+from tests.tiny_pipeline import write_tiny_pipeline  # noqa: E402
 from transform.engine import Engine  # noqa: E402
 from transform.faces import analyze_faces  # noqa: E402
 from transform.group import GroupChoice, GroupPainter  # noqa: E402
 from transform.params import GenerationParams  # noqa: E402
-from transform.tiny_pipeline import write_tiny_pipeline  # noqa: E402
 
 
 def arguments():

@@ -27,6 +27,7 @@ from bench.setup import WORK, WORKER_ENV, percentile
 from django.conf import settings  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
+from gallery.generations import service  # noqa: E402
 from gallery.generations.queue import get_queue  # noqa: E402
 from gallery.models import Generation  # noqa: E402
 from tests import s3, sample_images  # noqa: E402
@@ -171,7 +172,7 @@ def measure(storage, args, env):
     people = []
     for i in range(args.users):
         photo = make_uploaded_photo(f"{storage}-user{i}")
-        queued = Generation.create_and_enqueue(photo, 0, "pug", params, count=3) if i >= args.uploaders else []
+        queued = service.make_dogs(photo.owner, photo, 0, "pug", params, count=3).generations if i >= args.uploaders else []
         people.append((photo, [g.pk for g in queued]))
     worker = start_worker(WORK / f"load-worker-{storage}.log", FTA_TORCH_THREADS=1, **WORKER_ENV, **env)
     uploaded = []

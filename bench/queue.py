@@ -17,6 +17,7 @@ from bench.setup import WORK, WORKER_ENV, percentile
 
 from rq import Worker  # noqa: E402
 
+from gallery.generations import service  # noqa: E402
 from gallery.generations.queue import get_queue  # noqa: E402
 from gallery.models import Generation  # noqa: E402
 from tests.factories import make_uploaded_photo  # noqa: E402
@@ -33,7 +34,7 @@ def run(workers, jobs, params, photo):
         # RQ registers a worker once it starts taking jobs, after the pipeline is preloaded.
         wait_until(lambda: Worker.count(connection=connection) == workers, timeout=300, what="workers ready")
         began = time.perf_counter()
-        generations = Generation.create_and_enqueue(photo, 0, "pug", params, count=jobs)
+        generations = service.make_dogs(photo.owner, photo, 0, "pug", params, count=jobs).generations
         ids = [g.pk for g in generations]
         done = Generation.objects.filter(pk__in=ids, status__in=Generation.FINAL_STATUSES)
         wait_until(lambda: done.count() == jobs, timeout=60 * jobs, what="jobs finishing", interval=0.05)

@@ -25,7 +25,7 @@ from transform.breeds import all_breeds
 from transform.face_features import face_features
 from transform.faces import analyze_faces
 from transform.photo_analysis import analyze_photo, steady_features
-from transform.suggest import scoring_table, suggest_breeds, suggest_for_face
+from transform.suggest import scoring_table, suggest_breeds, suggestions_with_coats
 
 SEED = 20261126
 
@@ -48,7 +48,10 @@ def print_timings(runs):
         "landmark measurements": (lambda: face_features(face["landmarks"], image.size), runs),
         "measurements + hair": (lambda: face_features(face["landmarks"], image.size, image), runs),
         "ranking (suggest_breeds)": (lambda: suggest_breeds(features), runs),
-        "whole face (suggest_for_face)": (lambda: suggest_for_face(image, face), runs),
+        "measurements + hair + ranking": (
+            lambda: suggestions_with_coats(face_features(face["landmarks"], image.size, image)),
+            runs,
+        ),
         "extra FaceMesh views + averaging": (lambda: steady_features(image, face), 50),
         "analyze_faces (detector + FaceMesh)": (lambda: analyze_faces(image), 50),
         "analyze_photo (all of the above)": (lambda: analyze_photo(image), 50),

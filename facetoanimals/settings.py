@@ -151,7 +151,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-AXES_CLIENT_IP_CALLABLE = "facetoanimals.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "gallery.client_address.client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -373,7 +373,7 @@ FTA_UPLOADS_PER_HOUR = env_int("FTA_UPLOADS_PER_HOUR", 60, minimum=1)
 FTA_GENERATIONS_PER_HOUR = env_int("FTA_GENERATIONS_PER_HOUR", 120, minimum=1)
 # PNGs read for their A1111 settings (gallery:params-from-png), each attempt counted.
 FTA_PARAMS_PNG_READS_PER_HOUR = env_int("FTA_PARAMS_PNG_READS_PER_HOUR", 60, minimum=1)
-# Per client address (facetoanimals.client_address): new accounts and password reset mails.
+# Per client address (gallery.client_address): new accounts and password reset mails.
 FTA_SIGNUPS_PER_HOUR = env_int("FTA_SIGNUPS_PER_HOUR", 5, minimum=1)
 FTA_PASSWORD_RESETS_PER_HOUR = env_int("FTA_PASSWORD_RESETS_PER_HOUR", 5, minimum=1)
 # Faces one group photo ("make everyone a dog") may turn into dogs; each counts as a dog for the limits above.

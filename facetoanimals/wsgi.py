@@ -13,7 +13,7 @@ from django.core.wsgi import get_wsgi_application
 
 from facetoanimals.checks import refuse_start_up_on_errors
 from facetoanimals.env import StartUpRefused
-from facetoanimals.slow_bodies import guard_slow_bodies
+from gallery.slow_bodies import guard_slow_bodies
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "facetoanimals.settings")
 GUNICORN_APP_LOAD_ERROR = 4

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from . import publication
+from .lookups import is_uuid
 from .models import Generation, Photo, ShareLink
-from .views import is_uuid
 
 
 def thumbnail(url_name, obj, alt, size=72):

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from .generations import lifecycle
 from .models import Generation, PendingFileDeletion, Photo, delete_stored
 from .storage import STORAGE_ERRORS
 
@@ -42,8 +43,6 @@ def remove_files(sender, instance, **kwargs):
 @receiver(post_delete, sender=Generation)
 def remove_job_and_preview(sender, instance, **kwargs):
     # However it was deleted (itself, its photo, its account): a worker running it stops at its next step.
-    from gallery.generations import lifecycle
-
     # Read now: Django sets the instance's pk to None once the deletion is done, before this commits.
     generation_id, job_id = instance.pk, instance.job_id
     transaction.on_commit(lambda: lifecycle.forget(generation_id, job_id))

@@ -16,7 +16,7 @@ from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-from facetoanimals.slow_bodies import BodyTooSlow
+from .slow_bodies import BodyTooSlow
 
 # Seconds a client should wait before asking again while the database is away (a restart takes a few).
 DATABASE_RETRY_AFTER = 5

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from transform.strict_numbers import parse_decimal, parse_integer
 
+from .breed_names import breeds_by_name
+
 
 class StrictNumberMixin:
     """Reads the field with a transform.strict_numbers parser: Django's own int() and float() read "٣" as 3,
@@ -238,14 +240,13 @@ class GenerateForm(forms.Form):
         """`defaults`: parameters the workers' pipeline draws best with (gallery.generations.readiness), in
         place of the recipe's where the person sets none (the tiny test pipeline's 256 px)."""
         from transform import params
-        from transform.breeds import all_breeds
 
         super().__init__(*args, **kwargs)
         self.photo = photo
         self.defaults = {name: value for name, value in (defaults or {}).items() if name in ("width", "height")}
         self.fields["face"].choices = [(i, _("Face %(n)d") % {"n": i + 1}) for i in range(photo.face_count)]
         self.fields["face"].initial = 0
-        breeds = sorted(all_breeds(), key=lambda breed: breed.name)
+        breeds = breeds_by_name()
         match_me = [(self.AUTO, _("Match me"))] if self._has_suggestions() else []
         self.fields["breed"].choices = match_me + [(b.slug, b.name) for b in breeds]
         self.fields["breed"].widget.search_keys = {b.slug: b.search_key for b in breeds}

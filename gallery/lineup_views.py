@@ -1,7 +1,6 @@
 """Lineups: dogs asked for together ("Make 4", "Make all five") on one page, each with its own progress,
 star and result. Queued together with the same size and steps, a worker makes them in one batched call."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
@@ -9,13 +8,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from gallery.generations import readiness
+from gallery.generations import readiness, service
+from gallery.generations.service import INVALID, Refusal
+from transform.breeds import is_breed
+from transform.params import GenerationParams
 from transform.strict_numbers import parse_integer
+from transform.suggest import coat_for_hair
 
 from . import publication
+from .lookups import owned
 from .models import Generation, Photo
-from .rate_limits import generation_limit_message, holding, record_generations
-from .views import owned, photo_page, queued, refused_without_weights, step_text
+from .pages import after_queueing, photo_refused, step_text
 
 LINEUP_FIELDS = (
     "id",
@@ -79,37 +82,30 @@ def dog_status(dog):
 @require_POST
 def generate_lineup(request, pk):
     """ "Make all five": one dog of each breed suggested for the face, with one seed, as one lineup."""
-    from transform.breeds import is_breed
-    from transform.params import GenerationParams
-    from transform.suggest import coat_for_hair
-
     photo = owned(Photo, request, pk)
     workers = readiness.fleet()
-    refusal = refused_without_weights(workers, lambda status: photo_page(request, photo, workers, status=status))
-    if refusal:
-        return refusal
     try:
-        face_index = parse_integer(request.POST.get("face", ""), negative=False)
+        service.ensure_ready(workers)
+        queued = service.make_lineup(
+            request.user, photo, *suggested_dogs(photo, request.POST.get("face", ""), workers), workers=workers
+        )
+    except Refusal as refusal:
+        return photo_refused(request, photo, workers, refusal)
+    return after_queueing(request, queued)
+
+
+def suggested_dogs(photo, posted_face, workers):
+    """(face index, [(breed, coat, params)]) for every breed suggested for the posted face; Refusal(400)
+    for a face the photo does not have, or one without suggestions."""
+    try:
+        face_index = parse_integer(posted_face, negative=False)
     except ValueError:
         face_index = None
     if face_index is None or face_index >= photo.face_count:
-        return refused(request, photo, workers, _("Choose a face of this photo."))
+        raise Refusal(_("Choose a face of this photo."), 400, INVALID)
     face = photo.faces[face_index]
     breeds = [s["slug"] for s in face.get("suggested_breeds") or [] if is_breed(s["slug"])]
     if not breeds:
-        return refused(request, photo, workers, _("We have no suggestion for this face: please pick a breed."))
+        raise Refusal(_("We have no suggestion for this face: please pick a breed."), 400, INVALID)
     params = GenerationParams.from_dict(workers.defaults)  # one seed for every breed: the breed is all that differs
-    dogs = [(breed, coat_for_hair(breed, face.get("hair")) or "", params) for breed in breeds]
-    with holding(user=request.user):
-        limit = generation_limit_message(request.user, wanted=len(breeds))
-        if not limit:
-            generations = Generation.create_lineup_and_enqueue(photo, face_index, dogs)
-            record_generations(request.user, len(generations))
-    if limit:
-        return refused(request, photo, workers, limit, status=429)
-    return queued(request, generations)
-
-
-def refused(request, photo, workers, sentence, status=400):
-    messages.error(request, sentence)
-    return photo_page(request, photo, workers, status=status)
+    return face_index, [(breed, coat_for_hair(breed, face.get("hair")) or "", params) for breed in breeds]

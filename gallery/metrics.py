@@ -23,8 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from redis.exceptions import RedisError
 
-from facetoanimals.client_address import client_address
-
+from .client_address import client_address
 from .generations.queue import get_queue
 from .models import Generation
 

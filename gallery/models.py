@@ -1,4 +1,3 @@
-import dataclasses
 import logging
 import secrets
 import uuid
@@ -10,6 +9,7 @@ from django.db.models import Case, OuterRef, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .breed_names import breed_name
 from .storage import STORAGE_ERRORS, StorageUnavailable, is_storage_error, is_storage_outage
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ class Generation(models.Model):
     FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
     # Not a column: set by gallery.generations.lifecycle once it pushed this generation's job, False when
     # Redis did not take it (down or hung), so the page can say the queue is busy.
-    pushed = None
+    pushed: bool | None = None
 
     class Review(models.TextChoices):
         PENDING = "pending", _("Pending review")
@@ -297,86 +297,14 @@ class Generation(models.Model):
         return self.status in (self.Status.FAILED, self.Status.CANCELLED)
 
     @classmethod
-    def create_and_enqueue(cls, photo, face_index, breed, params, coat="", count=1):
-        """Create `count` generations (seeds seed, seed+1, … like an A1111 batch) and queue them after commit."""
-        dogs = [(breed, coat, dataclasses.replace(params, seed=(params.seed + offset) % 2**32)) for offset in range(count)]
-        return cls.create_lineup_and_enqueue(photo, face_index, dogs)
-
-    @classmethod
-    def create_lineup_and_enqueue(cls, photo, face_index, dogs):
-        """One generation per (breed, coat, params) of `dogs`, queued together after commit, in order.
-
-        Several dogs share a lineup id and one page. Queued one after the other with the same size, steps
-        and sampler, a worker makes them in one batched call (gallery.generations.batching)."""
-        from gallery.generations import lifecycle
-
-        lineup = uuid.uuid4() if len(dogs) > 1 else None
-        generations = []
-        with transaction.atomic():
-            for breed, coat, params in dogs:
-                generation = cls.objects.create(
-                    owner=photo.owner,
-                    photo=photo,
-                    face_index=face_index,
-                    breed=breed,
-                    coat=coat,
-                    lineup=lineup,
-                    params=params.to_dict(),
-                    seed=params.seed,
-                    steps=params.steps,
-                )
-                generations.append(generation)
-            lifecycle.queue_together(generations)
-        return generations
-
-    @classmethod
-    def create_group_and_enqueue(cls, photo, choices, params, skipped=()):
-        """One generation making every chosen face of the photo a dog; choices: [{"index", "breed", "coat"}]."""
-        from gallery.generations import lifecycle
-
-        params = params.with_seed()
-        with transaction.atomic():
-            generation = cls.objects.create(
-                owner=photo.owner,
-                photo=photo,
-                face_index=choices[0]["index"],
-                breed=choices[0]["breed"],
-                group_faces=list(choices),
-                skipped_faces=list(skipped),
-                faces=len(choices),
-                params=params.to_dict(),
-                seed=params.seed,
-                steps=params.steps,
-            )
-            lifecycle.queue(generation)
-        return generation
-
-    # Status changes live in gallery.generations.lifecycle; these methods are the views' short names.
-    def cancel(self):
-        """A queued generation is cancelled at once; a running one stops at its next step."""
-        from gallery.generations import lifecycle
-
-        lifecycle.cancel(self)
-        self.refresh_from_db()
-
-    def retry(self):
-        """Queue a failed or cancelled generation again, same parameters and seed."""
-        from gallery.generations import lifecycle
-
-        again = lifecycle.retry(self)
-        self.refresh_from_db()
-        return again
-
-    @classmethod
     def review_many(cls, queryset, state, reviewer, note=""):
         """Record one review decision on every generation of the queryset; returns how many changed."""
         return queryset.update(review_state=state, reviewed_by=reviewer, reviewed_at=timezone.now(), review_note=note)
 
     @property
     def breed_name(self):
-        from transform.breeds import get_breed, is_breed
-
-        return get_breed(self.breed).name if is_breed(self.breed) else self.breed
+        """The breed's name in the page's language."""
+        return breed_name(self.breed)
 
     def places_ahead(self):
         """Queued generations ahead of this one, up to QUEUE_PLACES_COUNTED + 1; None unless queued.

@@ -4,18 +4,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from gallery.generations import readiness
 from transform import reuse
 from transform.infotext import MAX_TEXT_BYTES, NotAPng, TextTooLong, TooManyChunks, read_png_parameters
 
 from . import rate_limits
 from .forms import GenerateForm, file_size
+from .lookups import is_uuid, owned
 from .models import Photo
-from .views import is_uuid, owned, photo_faces
+from .pages import photo_page
 
 IGNORED_REASONS = {
     reuse.HIRES: gettext_lazy("Hires fix is not offered here."),
@@ -45,8 +46,9 @@ def params_from_png(request):
     except Refused as refusal:
         if photo is None:
             return JsonResponse({"error": refusal.message}, status=refusal.status)
-        messages.error(request, refusal.message)
-        return photo_page(request, photo, GenerateForm(photo), status=refusal.status)
+        workers = readiness.fleet()
+        form = GenerateForm(photo, defaults=workers.defaults)
+        return photo_page(request, photo, workers, form=form, status=refusal.status, sentence=refusal.message)
     ignored = [{"key": key, "reason": str(IGNORED_REASONS[code])} for key, code in reused.ignored]
     if photo is None:
         return JsonResponse({"params": reused.params, "breed": reused.breed, "ignored": ignored})
@@ -54,7 +56,8 @@ def params_from_png(request):
     for item in ignored:
         messages.info(request, _("Left out: %(key)s. %(reason)s") % item)
     initial = {**reused.params, **({"breed": reused.breed} if reused.breed else {})}
-    return photo_page(request, photo, GenerateForm(photo, initial=initial))
+    workers = readiness.fleet()
+    return photo_page(request, photo, workers, form=GenerateForm(photo, initial=initial, defaults=workers.defaults))
 
 
 class Refused(Exception):
@@ -91,7 +94,3 @@ def read_upload(request):
     if not text:
         raise Refused(_("This PNG carries no generation settings."))
     return reuse.reuse_settings(text)
-
-
-def photo_page(request, photo, form, status=200):
-    return render(request, "gallery/photo.html", {"photo": photo, "faces": photo_faces(photo), "form": form}, status=status)

@@ -16,8 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from facetoanimals.client_address import client_address
-
+from .client_address import client_address
 from .models import Generation, LimitedAction
 
 WINDOW = timedelta(hours=1)

@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from . import publication
+from .lookups import owned
 from .media import DOG_CACHE, serve_file
 from .models import Generation
-from .views import generation_context, owned
+from .pages import generation_page
 
 
 @login_required
@@ -32,8 +33,7 @@ def generation_link(request, pk):
     else:
         refused = _("Unknown link action.")
     if refused:
-        messages.error(request, refused)
-        return render(request, "gallery/generation.html", generation_context(generation), status=400)
+        return generation_page(request, generation, 400, sentence=refused)
     return redirect("gallery:generation", pk=generation.pk)
 
 

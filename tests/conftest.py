@@ -54,7 +54,7 @@ def tiny_engine(tiny_pipeline_dir):
 @pytest.fixture
 def worker_engine(tiny_pipeline_dir, settings):
     """The worker's engine as the settings describe it, for jobs run in this process: the tiny pipeline on the CPU."""
-    from gallery.generations import jobs
+    from gallery.generations.job_steps import ENGINE
 
     settings.FTA_SD_MODEL = str(tiny_pipeline_dir / "sd")
     settings.FTA_CONTROLNET_MODEL = str(tiny_pipeline_dir / "controlnet")
@@ -62,9 +62,9 @@ def worker_engine(tiny_pipeline_dir, settings):
     settings.FTA_MAX_BATCH = 3
     connection = get_queue().connection
     connection.flushdb()
-    jobs._engine = None
-    yield jobs.get_engine()
-    jobs._engine = None
+    ENGINE.forget()
+    yield ENGINE.get()
+    ENGINE.forget()
     connection.flushdb()
 
 

@@ -21,9 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from facetoanimals.slow_bodies import GRACE_SECONDS
 from gallery.forms import upload_refusal_message
 from gallery.models import Generation, Photo
+from gallery.slow_bodies import GRACE_SECONDS
 from transform.uploads import UploadRejected, clean_upload
 
 from . import sample_images as samples

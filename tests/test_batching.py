@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gallery.generations import service
 from gallery.generations.batching import claim, claim_companions
 from gallery.generations.queue import get_queue
+from gallery.generations.reconcile import JobsInHand
 from gallery.models import Generation
 from transform.params import GenerationParams
 
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def queue(photo, breeds, **params):
     params = GenerationParams.from_dict({"width": 256, "height": 256, "steps": 2, "seed": 7, **params})
-    return [Generation.create_and_enqueue(photo, 0, breed, params)[0] for breed in breeds]
+    return [service.make_dogs(photo.owner, photo, 0, breed, params).generations[0] for breed in breeds]
 
 
 def image(generation):
@@ -57,17 +59,20 @@ def test_only_generations_with_the_same_batch_parameters_share_a_batch(worker_en
 def test_a_generation_that_fails_in_a_batch_fails_alone(worker_engine):
     photo = make_uploaded_photo()
     good, broken = queue(photo, ["pug", "beagle"])
-    Generation.objects.filter(pk=broken.pk).update(face_index=5)  # the photo has one face
+    # A breed the catalogue no longer has: the engine refuses it inside the batch's call.
+    Generation.objects.filter(pk=broken.pk).update(breed="no-such-breed")
     work()
     good.refresh_from_db(), broken.refresh_from_db()
     assert (good.status, broken.status) == ("succeeded", "failed")
-    assert "IndexError" in broken.traceback
+    assert good.timings["batch_size"] == broken.timings["batch_size"] == 2
+    assert "KeyError: 'no-such-breed'" in broken.traceback
 
 
 def test_claimed_companions_leave_the_queue_and_cannot_be_claimed_twice(worker_engine):
     first, second, third = queue(make_uploaded_photo(), ["pug", "beagle", "pug"])
     key = GenerationParams.from_dict(first.params).batch_key()
-    (claimed,) = claim_companions(first, key, limit=1)
+    in_hand = JobsInHand(get_queue().connection, "test:1")
+    (claimed,) = claim_companions(first, key, 1, in_hand)
     assert claimed.pk == second.pk and claimed.status == "running"
     assert get_queue().job_ids == [first.job_id, third.job_id]
     assert not claim(claimed)

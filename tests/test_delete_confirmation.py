@@ -5,6 +5,7 @@ from django.test import TestCase
 from django.urls import reverse
 from PIL import Image
 
+from gallery.generations import service
 from gallery.generations.preview_store import load_preview, store_preview
 from gallery.generations.queue import get_queue
 from gallery.models import Generation, Photo
@@ -46,7 +47,7 @@ class DeleteADogTests(TestCase):
     def test_a_queued_dog_says_deleting_stops_it_and_confirming_takes_its_job_and_preview_too(self):
         params = GenerationParams.from_dict({"width": 256, "height": 256, "steps": 2})
         with self.captureOnCommitCallbacks(execute=True):
-            (dog,) = Generation.create_and_enqueue(self.photo, 0, "pug", params)
+            (dog,) = service.make_dogs(self.user, self.photo, 0, "pug", params).generations
         store_preview(dog.pk, Image.new("RGB", (8, 8)))
         self.assertIn(dog.job_id, get_queue().job_ids)
         self.assertContains(self.client.get(reverse("gallery:generation-delete", args=[dog.pk])), "deleting it stops it")

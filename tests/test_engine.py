@@ -96,7 +96,8 @@ def test_memory_savers_keep_working(tiny_pipeline_dir, face):
     from transform.engine import Engine
 
     engine = Engine(tiny_pipeline_dir / "sd", tiny_pipeline_dir / "controlnet", device="cpu")
-    engine.enable_memory_savers()
+    engine.load()
+    engine.renderer.enable_memory_savers()
     assert generate(engine, face).image.size == (64, 64)
 
 

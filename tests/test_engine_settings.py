@@ -10,7 +10,7 @@ def test_a_misspelt_precision_stops_start_up_naming_the_setting():
 
 
 def test_settings_become_the_engines_load_options(settings):
-    from transform.management.engine_settings import load_options_from_settings
+    from gallery.generations.engine_settings import load_options_from_settings
     from transform.pipeline import LoadOptions
 
     settings.FTA_PRECISION, settings.FTA_CHANNELS_LAST, settings.FTA_FUSE_QKV = "bf16", "0", "auto"

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from transform.full_size import TEXT_ENCODER_CONFIG, build_models, build_pipeline
+from tests.full_size_pipeline import TEXT_ENCODER_CONFIG, build_models, build_pipeline
 
 
 def parameters(model):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from PIL import Image
 
 from gallery.generations.preview_store import delete_preview, store_preview
-from gallery.models import Generation
+from gallery.models import Generation, LimitedAction
 from gallery.rate_limits import record_generations
 
 from .factories import make_generation, make_photo, make_user
@@ -162,6 +162,7 @@ class CancelAndRetryTests(TestCase):
         generation.refresh_from_db()
         self.assertEqual((generation.status, generation.error, generation.step, generation.seed), ("queued", "", 0, 1))
         self.assertTrue(generation.job_id.startswith(str(generation.pk)))
+        self.assertEqual(LimitedAction.objects.filter(kind="generation").count(), 1)
 
     def test_a_succeeded_generation_is_not_retried(self):
         generation = make_generation(self.photo, status="succeeded", step=20)
@@ -192,6 +193,7 @@ class RetryAndRegenerateLimitTests(TestCase):
         self.assertContains(response, "at most 1 at once", status_code=429)
         self.failed.refresh_from_db()
         self.assertEqual(self.failed.status, "failed")
+        self.assertFalse(LimitedAction.objects.exists())
 
     def test_regenerate_over_the_limit_answers_429_and_makes_nothing(self):
         response = self.client.post(reverse("gallery:generation-regenerate", args=[self.failed.pk]))
@@ -259,9 +261,16 @@ class GenerateLimitTests(TestCase):
         self.assertContains(response, "Must be between 1 and 100.", status_code=400)
         self.assertFalse(Generation.objects.exists())
 
-    def test_unknown_breed_and_face_are_refused(self):
-        response = self.client.post(self.url, {"face": 3, "breed": "cat"})
+    def test_an_unknown_breed_is_refused(self):
+        response = self.client.post(self.url, {"face": 0, "breed": "cat"})
+        self.assertContains(response, "Select a valid choice. cat is not one of the available choices.", status_code=400)
+        self.assertFalse(Generation.objects.exists())
+
+    def test_a_face_the_photo_does_not_have_is_refused(self):
+        response = self.client.post(self.url, {"face": 3, "breed": "pug"})
         self.assertEqual(response.status_code, 400)
+        # A one-face photo's page shows no face choice, so the reason is the form's alone.
+        self.assertEqual(list(response.context["form"].errors), ["face"])
         self.assertFalse(Generation.objects.exists())
 
 

@@ -143,7 +143,7 @@ def test_configured_inpainting_weights_are_used_and_named(tiny_engine, tiny_pipe
     UNet2DConditionModel.from_config({**base.config, "in_channels": 9}).save_pretrained(tmp_path / "sd-inpainting" / "unet")
     painter = GroupPainter(tiny_engine, inpaint_model=tmp_path / "sd-inpainting")
     result = painter.paint(photo, faces, [GroupChoice(1, "pug")], GenerationParams(**FAST))
-    assert painter.pipeline().unet.config.in_channels == 9
+    assert painter.renderer().pipeline.unet.config.in_channels == 9
     assert "Inpaint weights: sd-inpainting" in result.infotext
     outside = ~grown_masks(photo, faces)[1]
     assert np.array_equal(np.asarray(result.image)[outside], np.asarray(photo)[outside])
@@ -154,4 +154,76 @@ def test_missing_inpainting_weights_say_what_to_set_and_download(tiny_engine, tm
     from transform.pipeline import ModelNotAvailable
 
     with pytest.raises(ModelNotAvailable, match="FTA_SD_INPAINT_MODEL.*stable-diffusion-inpainting"):
-        GroupPainter(tiny_engine, inpaint_model=tmp_path / "no-such-model").pipeline()
+        GroupPainter(tiny_engine, inpaint_model=tmp_path / "no-such-model").renderer()
+
+
+def diffusers_inpainting(renderer, plan, params):
+    """What diffusers' own StableDiffusionControlNetInpaintPipeline makes of one face's plan, from the same
+    components, prompt embeddings and seed."""
+    import torch
+    from diffusers import StableDiffusionControlNetInpaintPipeline
+
+    from transform.samplers import make_scheduler
+
+    reference = StableDiffusionControlNetInpaintPipeline.from_pipe(renderer.pipeline)
+    reference.scheduler = make_scheduler(params.sampler, renderer.scheduler_config)
+    positive, negative = renderer.prompt_embeds(plan.prompt, params.negative_prompt)
+    return reference(
+        prompt_embeds=positive,
+        negative_prompt_embeds=negative,
+        image=plan.crop,
+        mask_image=plan.mask,
+        control_image=plan.control,
+        height=params.width,
+        width=params.width,
+        strength=1.0,
+        num_inference_steps=params.steps,
+        guidance_scale=params.cfg_scale,
+        controlnet_conditioning_scale=params.controlnet_scale,
+        guess_mode=params.control_mode == "ControlNet is more important",
+        generator=[torch.Generator("cpu").manual_seed(plan.seed)],
+    ).images[0]
+
+
+@pytest.mark.parametrize("control_mode", ["Balanced", "ControlNet is more important"])
+def test_a_face_is_inpainted_as_diffusers_inpaint_pipeline_does(tiny_engine, photo, faces, control_mode):
+    from transform.group import GroupChoice, GroupPainter, plan_face
+
+    params = GenerationParams(**{**FAST, "control_mode": control_mode})
+    plan = plan_face(photo, faces[0], GroupChoice(0, "pug"), params, seed=7)
+    painter = GroupPainter(tiny_engine)
+    (ours,) = painter.inpaint([plan], params)
+    expected = diffusers_inpainting(painter.renderer(), plan, params)
+    assert np.array_equal(np.asarray(ours), np.asarray(expected))
+
+
+def controlnet_calls(engine, make):
+    """What the ControlNet was asked at each step while `make()` ran: (rows of its input, scale, guess_mode)."""
+    calls = []
+
+    def record(module, args, kwargs):
+        calls.append((args[0].shape[0], kwargs["conditioning_scale"], kwargs["guess_mode"]))
+
+    handle = engine.pipeline.controlnet.register_forward_pre_hook(record, with_kwargs=True)
+    try:
+        make()
+    finally:
+        handle.remove()
+    return calls
+
+
+@pytest.mark.parametrize("control_mode", ["Balanced", "My prompt is more important", "ControlNet is more important"])
+def test_a_single_dog_and_a_group_face_get_the_same_control_mode(tiny_engine, photo, faces, control_mode):
+    """One implementation of the control modes and of the idle-ControlNet skip: the same mode asks the
+    ControlNet the same at every step, for a single dog and for a face of a group photo."""
+    from transform.group import GroupChoice, GroupPainter
+
+    params = GenerationParams(**{**FAST, "steps": 4, "control_mode": control_mode, "guidance_end": 0.5})
+    single = controlnet_calls(tiny_engine, lambda: tiny_engine.generate(photo, faces[0], params, "pug"))
+    group = controlnet_calls(tiny_engine, lambda: GroupPainter(tiny_engine).paint(photo, faces, [GroupChoice(0, "pug")], params))
+    assert single == group
+    # The ControlNet ran for the first half of the steps only (idle after guidance_end), on both halves of CFG
+    # except with "ControlNet is more important" (the conditional half); layer scales for the modes that use them.
+    rows = 1 if control_mode == "ControlNet is more important" else 2
+    layer_scales = control_mode != "Balanced"
+    assert single == [(rows, params.controlnet_scale, layer_scales)] * 2

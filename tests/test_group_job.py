@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from gallery.generations import service
 from gallery.models import Generation, Photo
 from transform.params import GenerationParams
 
@@ -25,11 +26,12 @@ def group_photo():
 
 def test_the_job_makes_the_whole_photo_with_every_face_a_dog(tiny_engine, monkeypatch, group_photo):
     from gallery.generations import jobs
+    from gallery.generations.job_steps import ENGINE
 
-    monkeypatch.setattr(jobs, "_engine", tiny_engine)
+    monkeypatch.setattr(ENGINE, "engine", tiny_engine)
     choices = [{"index": 0, "breed": "pug", "coat": ""}, {"index": 1, "breed": "beagle", "coat": ""}]
     params = GenerationParams.from_dict({"width": 256, "height": 256, "steps": 2, "seed": 3})
-    generation = Generation.create_group_and_enqueue(group_photo, choices, params)
+    (generation,) = service.make_group(group_photo.owner, group_photo, choices, params).generations
     # Run as the job it was queued as, outside a worker (no RQ job around it).
     Generation.objects.filter(pk=generation.pk).update(job_id="")
 

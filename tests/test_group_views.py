@@ -37,6 +37,42 @@ class GroupFormTests(TestCase):
         self.assertIn('name="breed_1"', page)
         self.assertIn('<option value="auto" selected>', page)
 
+    def test_the_photo_page_sent_back_for_a_wrong_setting_still_offers_the_group_form(self):
+        generate = reverse("gallery:generate", args=[self.photo.pk])
+        response = self.client.post(generate, {"face": 0, "breed": "pug", "steps": 500})
+        self.assertContains(response, "Must be between 1 and 100.", status_code=400)
+        self.assertContains(response, f'action="{self.url}"', status_code=400)
+
+    def test_the_photo_page_filled_from_a_png_without_javascript_still_offers_the_group_form(self):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from PIL import Image
+
+        from transform.infotext import png_bytes
+
+        settings = png_bytes(Image.new("RGB", (8, 8)), "dog, pug\nSteps: 23, Seed: 77, Size: 512x512")
+        png = SimpleUploadedFile("found.png", settings, content_type="image/png")
+        response = self.client.post(reverse("gallery:params-from-png"), {"png": png, "photo": str(self.photo.pk)})
+        self.assertContains(response, "The form is filled with the settings from this PNG.")
+        self.assertContains(response, f'action="{self.url}"')
+
+    def test_the_photo_page_refusing_a_png_without_javascript_still_offers_the_group_form(self):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        png = SimpleUploadedFile("x.png", b"GIF89a nope")
+        response = self.client.post(reverse("gallery:params-from-png"), {"png": png, "photo": str(self.photo.pk)})
+        self.assertContains(response, "This file is not a PNG image.", status_code=400)
+        self.assertContains(response, f'action="{self.url}"', status_code=400)
+
+    def test_a_group_is_made_at_the_size_the_workers_pipeline_draws_best(self):
+        from gallery.generations import readiness
+        from gallery.generations.queue import get_queue
+
+        connection = get_queue().connection
+        readiness.announce(connection, "tiny:1", readiness.READY, "", {"width": 256, "height": 256})
+        self.addCleanup(readiness.withdraw, connection, "tiny:1")
+        self.client.post(self.url)
+        self.assertEqual(Generation.objects.get().params["width"], 256)
+
     def test_a_photo_with_one_face_does_not_offer_to_make_everyone_a_dog(self):
         with_faces(self.photo, suggested(fake_face((40, 100, 200, 260)), "beagle"))
         page = self.client.get(reverse("gallery:photo", args=[self.photo.pk])).content.decode()

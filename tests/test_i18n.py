@@ -256,7 +256,7 @@ class KoreanMessagesFromCodeTests(TestCase):
             self.assertEqual(form.errors["cfg_scale"], ["1에서 20 사이여야 해요."])
 
     def test_job_failure_sentences_are_stored_in_english_and_translate_to_korean(self):
-        from gallery.generations.jobs import user_message
+        from gallery.generations.job_steps import user_message
 
         with translation.override("ko"):
             message = user_message(RuntimeError("boom"))

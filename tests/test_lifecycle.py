@@ -4,7 +4,7 @@ from django.core.files.base import ContentFile
 from django.test import TestCase
 from django.utils import timezone
 
-from gallery.generations import lifecycle
+from gallery.generations import lifecycle, service
 from gallery.models import Generation
 
 from .factories import make_generation, make_photo, make_user, stored_names
@@ -31,7 +31,7 @@ class TransitionTests(TestCase):
 
     def test_progress_tells_the_worker_to_stop_once_the_generation_is_deleted(self):
         generation = make_generation(self.photo, status="running")
-        lifecycle.delete(generation)
+        service.delete(generation)
         self.assertFalse(lifecycle.progress(generation.pk, 4, 20))
 
     def test_a_group_moving_to_its_next_face_records_it_and_stops_once_its_owner_cancels(self):

@@ -8,7 +8,8 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from rq import SimpleWorker
 
-from gallery.generations import jobs, readiness
+from gallery.generations import readiness
+from gallery.generations.job_steps import ENGINE, WORKER_NAME
 from gallery.generations.queue import get_queue
 from gallery.models import Generation
 
@@ -157,9 +158,9 @@ def test_the_five_are_made_in_one_batched_call_at_the_pipelines_own_size(tiny_pi
     settings.FTA_DEVICE, settings.FTA_MAX_BATCH, settings.FTA_TORCH_THREADS = "cpu", 5, 1
     connection = get_queue().connection
     connection.flushdb()
-    jobs._engine = None
+    ENGINE.forget()
     try:
-        jobs.get_engine().load()
+        ENGINE.get().load()
         worker = PipelineWorker([get_queue()], connection=connection)
         worker.announce_pipeline()  # what the worker says at start-up, once its pipeline is loaded
         photo = make_uploaded_photo()
@@ -167,8 +168,8 @@ def test_the_five_are_made_in_one_batched_call_at_the_pipelines_own_size(tiny_pi
         client.post(reverse("gallery:generate-lineup", args=[photo.pk]), {"face": 0})
         SimpleWorker([get_queue()], connection=connection).work(burst=True)
     finally:
-        jobs._engine = None
-        readiness.withdraw(connection, jobs.WORKER_NAME)
+        ENGINE.forget()
+        readiness.withdraw(connection, WORKER_NAME)
     dogs = Generation.objects.all()
     assert dogs.count() == 5
     for dog in dogs:

@@ -6,7 +6,8 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from gallery.generations import jobs, readiness
+from gallery.generations import readiness
+from gallery.generations.job_steps import ENGINE
 from gallery.generations.queue import get_queue
 from gallery.models import Generation
 from transform.engine import Engine
@@ -179,7 +180,7 @@ def test_a_worker_on_the_tiny_pipeline_makes_the_page_offer_its_quick_size(photo
 def test_the_worker_announces_what_its_engine_says(redis_connection, tiny_engine, monkeypatch):
     from gallery.generations.worker import PipelineWorker
 
-    monkeypatch.setattr(jobs, "_engine", tiny_engine)
+    monkeypatch.setattr(ENGINE, "engine", tiny_engine)
     PipelineWorker([get_queue()], connection=redis_connection).announce_pipeline()
     (entry,) = readiness.fleet().workers.values()
     assert (entry["state"], entry["defaults"]) == (readiness.READY, {"width": 256, "height": 256})

@@ -17,6 +17,7 @@ from transform.breeds import all_breeds
 from transform.face_features import face_features, landmark_features
 from transform.face_frame import FaceFrame
 from transform.hair import HAIR_PALETTE, hair_shades
+from transform.photo_analysis import analyze_photo
 from transform.suggest import (
     axis_values,
     breed_scores,
@@ -26,7 +27,7 @@ from transform.suggest import (
     reasons_text,
     scoring_table,
     suggest_breeds,
-    suggest_for_face,
+    suggestions_with_coats,
 )
 
 
@@ -74,8 +75,15 @@ def test_astronaut_features_are_plausible(features):
     print("astronaut features:", rounded)
 
 
-def test_astronaut_ranking_has_reasons_in_english_and_korean(astronaut, landmarks):
-    ranking = suggest_for_face(astronaut, {"landmarks": landmarks})
+@pytest.fixture(scope="module")
+def uploaded(astronaut):
+    """The astronaut's face as an upload analyses it (transform.photo_analysis), suggestions included."""
+    (face,) = analyze_photo(astronaut)["faces"]
+    return face
+
+
+def test_astronaut_ranking_has_reasons_in_english_and_korean(uploaded):
+    ranking = uploaded["suggested_breeds"]
     assert len(ranking) == 5
     assert [entry["score"] for entry in ranking] == sorted((entry["score"] for entry in ranking), reverse=True)
     assert ranking[0]["reasons"]
@@ -88,9 +96,8 @@ def test_astronaut_ranking_has_reasons_in_english_and_korean(astronaut, landmark
     assert reasons_text("droopy_eyes", "ko") == "처진 눈꼬리"
 
 
-def test_ranking_is_deterministic_with_ties_broken_by_slug(features):
+def test_ranking_is_by_score_with_ties_broken_by_slug(features):
     full = suggest_breeds(features, top=len(all_breeds()))
-    assert full == suggest_breeds(features, top=len(all_breeds()))
     assert [(-e["score"], e["slug"]) for e in full] == sorted((-e["score"], e["slug"]) for e in full)
 
 
@@ -143,9 +150,14 @@ def test_mirrored_photo_and_landmarks_give_the_same_features_and_ranking(astrona
     assert mirrored_features["hair_shades"] == pytest.approx(features["hair_shades"], abs=0.002)
     numbers = {name: value for name, value in features.items() if name not in ("hair_colour", "hair_shades")}
     assert {name: mirrored_features[name] for name in numbers} == pytest.approx(numbers, rel=1e-9)
-    assert suggest_for_face(mirrored, {"landmarks": mirrored_landmarks}, top=50) == suggest_for_face(
-        astronaut, {"landmarks": landmarks}, top=50
-    )
+    assert suggestions_with_coats(mirrored_features, top=50) == suggestions_with_coats(features, top=50)
+
+
+def test_a_mirrored_upload_gets_the_same_match_coat_and_hair(astronaut, uploaded):
+    (mirrored,) = analyze_photo(astronaut.transpose(Image.Transpose.FLIP_LEFT_RIGHT))["faces"]
+    assert mirrored["hair"] == uploaded["hair"]
+    first, mirrored_first = uploaded["suggested_breeds"][0], mirrored["suggested_breeds"][0]
+    assert (mirrored_first["slug"], mirrored_first["coat"]) == (first["slug"], first["coat"])
 
 
 def test_geometric_features_ignore_rotation_scale_translation_and_image_size(landmarks, astronaut):
@@ -196,7 +208,7 @@ def test_hair_the_colour_of_the_background_counts_as_no_hair(astronaut, landmark
     measured = face_features(landmarks, bald.size, bald)
     assert measured["hair_colour"] is None
     assert measured["hair_amount"] < 0.2
-    reasons = [code for entry in suggest_for_face(bald, {"landmarks": landmarks}) for code in entry["reasons"]]
+    reasons = [code for entry in suggestions_with_coats(measured) for code in entry["reasons"]]
     assert not any(code.endswith("_hair") for code in reasons)
 
 

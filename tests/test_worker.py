@@ -17,6 +17,7 @@ from PIL import Image
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
+from gallery.generations import service
 from gallery.generations.preview_store import load_preview
 from gallery.generations.queue import QUEUE_NAME
 from gallery.models import Generation
@@ -58,7 +59,7 @@ def test_cancel_and_timeout_stop_a_running_generation(photo, redis_connection, w
         # While it runs, the live preview (latents projected to RGB, no VAE) is there to show.
         wait_until(lambda: load_preview(generation.pk), timeout=10, what="a live preview")
         assert Image.open(io.BytesIO(load_preview(generation.pk))).format == "WEBP"
-        generation.cancel()
+        service.cancel(generation)
         wait_until(lambda: Generation.objects.get(pk=generation.pk).status == "cancelled", timeout=30, what="cancel")
         # The worker is free again: the next generation runs.
         (after,) = queue_generations(photo, 1, steps=2)
@@ -145,7 +146,7 @@ def test_nothing_of_a_generation_deleted_mid_job_remains_once_the_worker_is_done
 
 def test_a_generation_deleted_as_it_is_saved_leaves_no_files(photo):
     """The worker's final write loses the race: what it wrote for the vanished row is deleted at once."""
-    from gallery.generations import jobs, lifecycle
+    from gallery.generations import job_steps, lifecycle
 
     (generation,) = queue_generations(photo, 1, steps=2)
     assert lifecycle.claim(generation.pk, generation.job_id, "test")
@@ -153,7 +154,7 @@ def test_a_generation_deleted_as_it_is_saved_leaves_no_files(photo):
     Generation.objects.filter(pk=generation.pk).delete()
     image = Image.new("RGB", (64, 64))
     result = SimpleNamespace(png=b"\x89PNG not really", image=image, control_image=image, face_crop=image, seed=7, infotext="")
-    assert jobs.save_result(generation, result, {}) == "lost"
+    assert job_steps.save_result(generation, result, {}) == "lost"
     assert made_by_generations() == []
 
 

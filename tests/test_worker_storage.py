@@ -12,6 +12,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 
+from gallery.generations import readiness, service
 from gallery.models import Generation
 from transform.params import GenerationParams
 
@@ -41,7 +42,7 @@ def own_disk(tmp_path, name):
 
 def queue_generations(photo, count, steps=2):
     params = GenerationParams.from_dict({"width": 256, "height": 256, "steps": steps, "seed": 3})
-    return Generation.create_and_enqueue(photo, 0, "pug", params, count=count)
+    return service.make_dogs(photo.owner, photo, 0, "pug", params, count=count, workers=readiness.Fleet()).generations
 
 
 def rows(generations):

@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 from rq import SimpleWorker
 
+from gallery.generations import readiness, service
 from gallery.generations.queue import get_queue
 from gallery.models import Generation
 from transform.params import GenerationParams
@@ -15,7 +16,7 @@ FINAL = {"succeeded", "failed", "cancelled"}
 
 def queue_generations(photo, count, steps, size=256):
     params = GenerationParams.from_dict({"width": size, "height": size, "steps": steps, "seed": 7})
-    return Generation.create_and_enqueue(photo, 0, "pug", params, count=count)
+    return service.make_dogs(photo.owner, photo, 0, "pug", params, count=count, workers=readiness.Fleet()).generations
 
 
 def statuses(generations):

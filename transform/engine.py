@@ -5,6 +5,7 @@ It takes its configuration as arguments (the worker reads the settings and passe
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,8 +60,8 @@ class Engine:
         self.device = resolve_device(device)
         self.options = options or LoadOptions()
         self.render_options = render_options
-        self.renderer = None
-        self.load_failure = None
+        self.renderer: Renderer | None = None
+        self.load_failure: ModelNotAvailable | None = None
 
     @property
     def pipeline(self):
@@ -92,11 +93,6 @@ class Engine:
         side = default_side(pipeline.unet.config.sample_size * pipeline.vae_scale_factor)
         return {"width": side, "height": side}
 
-    def enable_memory_savers(self):
-        """Attention slicing and VAE slicing and tiling: slower, but lets a job that ran out of GPU memory retry."""
-        self.load()
-        self.renderer.enable_memory_savers()
-
     def generate(self, photo, face, params, breed_slug, coat=None, on_step=None, should_cancel=None):
         """One dog portrait of `face` in `photo`.
 
@@ -117,7 +113,8 @@ class Engine:
         """
         started = time.perf_counter()
         model_load = self.load()
-        outcomes, prepared = [None] * len(items), {}
+        outcomes: list[Any] = [None] * len(items)
+        prepared = {}
         for index, item in enumerate(items):
             try:
                 prepared[index] = self._prepare(item)
@@ -126,6 +123,7 @@ class Engine:
         prepare_seconds = time.perf_counter() - started - model_load
 
         inference_started = time.perf_counter()
+        assert self.renderer is not None  # loaded above
         images = self.renderer.render_batch([request for request, _, _ in prepared.values()])
         inference_seconds = time.perf_counter() - inference_started
 

@@ -129,10 +129,10 @@ def load_cnn_detector():
     The package's own __init__ needs pkg_resources, which current setuptools no longer has, so only
     its folder is looked up.
     """
-    import dlib  # ~0.1 s; only processes that analyse faces pay for it
+    import dlib  # type: ignore[import-untyped]  # ~0.1 s; only processes that analyse faces pay for it
 
     package, relative = CNN_MODEL_FILE
-    folder = importlib.util.find_spec(package).submodule_search_locations[0]
+    folder = importlib.util.find_spec(package).submodule_search_locations[0]  # type: ignore[union-attr,index]
     return dlib.cnn_face_detection_model_v1(str(Path(folder) / relative))
 
 
@@ -180,7 +180,7 @@ def row_gaps(size, boxes):
 
 def merged_spans(spans):
     """Sorted (start, end) spans with the overlapping ones joined."""
-    merged = []
+    merged: list[tuple[float, float]] = []
     for left, right in spans:
         if merged and left <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], right))
@@ -191,7 +191,7 @@ def merged_spans(spans):
 
 def without_duplicates(items, box, score):
     """The best-scoring item of each group showing the same face; box and score read an item."""
-    kept = []
+    kept: list = []
     for item in sorted(items, key=score, reverse=True):
         if not any(same_face(box(item), box(other)) for other in kept):
             kept.append(item)

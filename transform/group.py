@@ -5,9 +5,9 @@ bit for bit.
 Stages, per photo:
 1. plan: for every face a square crop around the head and its inpainting mask (group_masks), and
    the crop and its face-mesh control image at the work size.
-2. inpaint: diffusers' StableDiffusionControlNetInpaintPipeline, made from the loaded pipeline's
-   components with from_pipe (no second copy in memory); the faces of a photo go through it as one
-   batch, up to max_batch at a time, each with its own seed and generator.
+2. inpaint: transform.renderer's one denoising loop (diffusers' StableDiffusionControlNetInpaintPipeline's
+   stages, the same control modes as a single dog), on the engine's pipeline; the faces of a photo go
+   through it as one batch, up to max_batch at a time, each with its own seed and generator.
 3. paste: each result is resized to its crop and blended in through its feathered mask; where that
    mask is 0 the photo's pixels are copied, never recomputed.
 
@@ -16,24 +16,23 @@ as those weights were trained to; without one it runs the base model and keeps t
 at every step (diffusers' 4-channel path). The infotext says which.
 """
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
-from diffusers import StableDiffusionControlNetInpaintPipeline, UNet2DConditionModel
+from diffusers import StableDiffusionControlNetPipeline, UNet2DConditionModel
 from PIL import Image
 
 from transform import head_crop
 from transform.breeds import get_breed
 from transform.control import control_image
-from transform.engine import GenerationCancelled
 from transform.group_masks import FaceSkipped, crop_box, face_mask, paste
 from transform.infotext import build_infotext, format_pairs, model_name, png_bytes
 from transform.pipeline import _from_pretrained
-from transform.prompting import encode_prompts
-from transform.samplers import describe_scheduler, make_scheduler
+from transform.renderer import Renderer, RenderRequest
+from transform.samplers import describe_scheduler
 
 BASE_WEIGHTS = "base model with mask"
 SEED_LIMIT = 2**32
@@ -106,26 +105,28 @@ class GroupPainter:
     def __init__(self, engine, inpaint_model=None):
         self.engine = engine
         self.inpaint_model = str(inpaint_model) if inpaint_model else None
-        self._pipeline = None
+        self._renderer: Renderer | None = None
 
     @property
     def weights(self):
         return model_name(self.inpaint_model) if self.inpaint_model else BASE_WEIGHTS
 
-    def pipeline(self):
-        if self._pipeline is None:
-            self.engine.load()
-            base = self.engine.pipeline
-            extra = {}
-            if self.inpaint_model:
-                unet = _from_pretrained(
-                    "FTA_SD_INPAINT_MODEL", self.inpaint_model, UNet2DConditionModel, base.unet.dtype, subfolder="unet"
-                )
-                extra["unet"] = unet.to(base.device)
-            # Shares every other component, and so the memory, with the engine's pipeline.
-            self._pipeline = StableDiffusionControlNetInpaintPipeline.from_pipe(base, **extra)
-            self._pipeline.set_progress_bar_config(disable=True)
-        return self._pipeline
+    def renderer(self) -> Renderer:
+        """The engine's renderer (the base model with the mask), or one on the inpainting UNet that
+        shares every other component, and so the memory, with the engine's pipeline."""
+        self.engine.load()
+        base = self.engine.renderer
+        assert base is not None
+        if not self.inpaint_model:
+            return base
+        if self._renderer is None:
+            unet = _from_pretrained(
+                "FTA_SD_INPAINT_MODEL", self.inpaint_model, UNet2DConditionModel, base.pipeline.unet.dtype, subfolder="unet"
+            )
+            pipeline = StableDiffusionControlNetPipeline.from_pipe(base.pipeline, unet=unet.to(base.pipeline.device))
+            pipeline.set_progress_bar_config(disable=True)
+            self._renderer = Renderer(pipeline, skip_idle_controlnet=base.skip_idle_controlnet, prompt_cache_size=0)
+        return self._renderer
 
     def paint(self, photo, faces, choices, params, max_batch=8, on_progress=None, should_cancel=None):
         """The photo with every chosen face a dog: a GroupResult.
@@ -181,37 +182,25 @@ class GroupPainter:
         )
 
     def inpaint(self, plans, params, on_step=None, should_cancel=None):
-        """Stage 2: one pipeline call for the plans; the inpainted crops at the work size."""
-        if should_cancel and should_cancel():
-            raise GenerationCancelled()
-        pipeline = self.pipeline()
-        pipeline.scheduler = make_scheduler(params.sampler, self.engine.pipeline.scheduler.config)
-        embeds = [encode_prompts(pipeline, plan.prompt, params.negative_prompt) for plan in plans]
-        if len({tuple(prompt.shape) for prompt, _ in embeds}) > 1:
-            # Prompts longer than one 77-token chunk give embeddings of other lengths: one call each.
-            return [image for plan in plans for image in self.inpaint([plan], params, on_step, should_cancel)]
-        strength = params.strength if params.mode == "img2img" else 1.0
-        with _control_mode(pipeline.controlnet, params.control_mode) as guess_mode:
-            output = pipeline(
-                prompt_embeds=torch.cat([prompt for prompt, _ in embeds]),
-                negative_prompt_embeds=torch.cat([negative for _, negative in embeds]),
-                image=[plan.crop for plan in plans],
-                mask_image=[plan.mask for plan in plans],
-                control_image=[plan.control for plan in plans],
-                height=params.width,
-                width=params.width,
-                strength=strength,
-                num_inference_steps=params.steps,
-                guidance_scale=params.cfg_scale,
-                # A CPU generator per face: each face's noise depends on its own seed only.
-                generator=[torch.Generator("cpu").manual_seed(plan.seed) for plan in plans],
-                controlnet_conditioning_scale=params.controlnet_scale,
-                control_guidance_start=params.guidance_start,
-                control_guidance_end=params.guidance_end,
-                guess_mode=guess_mode,
-                callback_on_step_end=_step_callback(on_step, should_cancel),
+        """Stage 2: the plans' crops inpainted at the work size, in one batch (transform.renderer), each
+        face with its own seed; the first face reports the progress. The first failure (or cancel) is raised."""
+        requests = [
+            RenderRequest(
+                plan.prompt,
+                dataclasses.replace(params, seed=plan.seed, height=params.width),
+                plan.control,
+                plan.crop,
+                on_step=on_step if number == 0 else None,
+                should_cancel=should_cancel,
+                mask=plan.mask,
             )
-        return output.images
+            for number, plan in enumerate(plans)
+        ]
+        images = self.renderer().render_batch(requests)
+        for outcome in images:
+            if isinstance(outcome, Exception):
+                raise outcome
+        return images
 
     def infotext(self, params, made, photo_size, scheduler):
         """The A1111 infotext of the first face's settings, plus every face's box, breed and seed."""
@@ -236,44 +225,3 @@ def _progress(on_progress, face, faces):
     if on_progress is None:
         return None
     return lambda step, steps, latents: on_progress(face, faces, step, steps, latents)
-
-
-# The inpainting runs through diffusers' own pipeline (not transform.renderer), so the ControlNet extension's
-# control modes and the step callback are applied to it here, as the engine once did for its pipelines.
-def _step_callback(on_step, should_cancel):
-    def callback(pipeline, index, timestep, tensors):
-        if on_step:
-            on_step(index + 1, pipeline.num_timesteps, tensors["latents"])
-        if should_cancel and should_cancel():
-            # Raising here stops the pipeline at once: no further steps and no VAE decode.
-            raise GenerationCancelled()
-        return {}
-
-    return callback
-
-
-class _control_mode:
-    """The ControlNet extension's control modes as diffusers arguments (docs/ENGINE.md explains the mapping).
-
-    "ControlNet is more important" is diffusers' guess_mode: control on the conditional half of CFG only,
-    with per-layer scales from 0.1 (shallow) to 1.0 (middle block). "My prompt is more important" keeps
-    control on both halves but applies those same per-layer scales, through a forward hook.
-    """
-
-    def __init__(self, controlnet, mode):
-        self.controlnet, self.mode, self.hook = controlnet, mode, None
-
-    def __enter__(self):
-        if self.mode == "My prompt is more important":
-            self.hook = self.controlnet.register_forward_hook(_soft_injection)
-        return self.mode == "ControlNet is more important"
-
-    def __exit__(self, *exc_info):
-        if self.hook is not None:
-            self.hook.remove()
-
-
-def _soft_injection(module, args, output):
-    down_samples, mid_sample = output[0], output[1]
-    scales = torch.logspace(-1, 0, len(down_samples) + 1, device=mid_sample.device)
-    return ([sample * scale for sample, scale in zip(down_samples, scales)], mid_sample * scales[-1])

@@ -69,7 +69,8 @@ def _without_colour(cheeks):
 
 
 def _grid(u_range, v_range, steps):
-    u, v = np.meshgrid(np.linspace(*u_range, steps[0]), np.linspace(*v_range, steps[1]))
+    (u_low, u_high), (v_low, v_high) = u_range, v_range
+    u, v = np.meshgrid(np.linspace(u_low, u_high, steps[0]), np.linspace(v_low, v_high, steps[1]))
     return np.column_stack([u.ravel(), v.ravel()])
 
 

@@ -59,7 +59,7 @@ def check_jpeg_segments(data, max_parts=MAX_PARTS):
         marker_at = data.find(b"\xff", position)
         if marker_at < 0:
             return
-        after_fill = _FILL.match(data, marker_at).end()
+        after_fill = _FILL.match(data, marker_at).end()  # type: ignore[union-attr]  # matches the empty run too
         parts += after_fill - position
         if after_fill >= len(data) or data[after_fill] == _JPEG_START_OF_SCAN:
             return

@@ -163,18 +163,18 @@ def find_pairs(line):
     found, position, end = [], 0, len(line)
     next_paren = _NextCharacter(line, ")")
     while position < end:
-        key_start = _SPACE.match(line, position).end()
+        key_start = _SPACE.match(line, position).end()  # type: ignore[union-attr]  # matches the empty run too
         if key_start == end:
             break
         if not _KEY_START.match(line, key_start):
             position = key_start + 1  # every start from `position` up to here fails the same way
             continue
-        key_end = _KEY_REST.match(line, key_start + 1).end()
+        key_end = _KEY_REST.match(line, key_start + 1).end()  # type: ignore[union-attr]  # matches the empty run too
         if key_end - key_start < 2 or not line.startswith(":", key_end):
             # Each start inside the run sees the same end of the run, without a colon: skip it whole.
             position = key_end
             continue
-        value_start = _SPACE.match(line, key_end + 1).end()
+        value_start = _SPACE.match(line, key_end + 1).end()  # type: ignore[union-attr]  # matches the empty run too
         value_end = None
         if line.startswith('"', value_start):
             quoted = _QUOTED.match(line, value_start)

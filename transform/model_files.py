@@ -66,7 +66,7 @@ def files_to_fetch(download, listing):
 
 def weights(names):
     """The weight files of one folder to fetch: every file (shards too) of the first format of WEIGHT_FORMATS."""
-    found = {}
+    found: dict = {}
     for name in names:
         match = WEIGHT.match(name)
         if match:

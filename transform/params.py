@@ -42,6 +42,9 @@ class Problem(str):
     """One field's validation message: the English text, with its untranslated template and values
     so that the web layer can show it translated: gettext(problem.template) % problem.values."""
 
+    template: str
+    values: dict
+
     def __new__(cls, template, **values):
         problem = super().__new__(cls, template % values if values else template)
         problem.template = template

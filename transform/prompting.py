@@ -6,6 +6,7 @@ literal parenthesis. compel writes a weight as `(text)1.3`, so prompts are trans
 
 import math
 import re
+from typing import Any
 
 from compel import CompelForSD
 
@@ -19,7 +20,7 @@ _COMPEL_SPECIAL = re.compile(r'([()"])')
 
 def parse_attention(prompt):
     """[(text, weight), ...] for an A1111 prompt, adjacent equal weights merged; unclosed brackets still count."""
-    chunks = []  # [text, weight] pairs, weights adjusted as brackets close
+    chunks: list[list[Any]] = []  # [text, weight] pairs, weights adjusted as brackets close
     round_open, square_open = [], []
     for match in _TOKENS.finditer(prompt):
         token, weight = match.group(0), match.group(1)
@@ -41,7 +42,7 @@ def parse_attention(prompt):
         _multiply(chunks, start, ATTENTION_STEP)
     for start in square_open:
         _multiply(chunks, start, 1 / ATTENTION_STEP)
-    merged = []
+    merged: list[tuple[str, float]] = []
     for text, weight in chunks:
         if merged and merged[-1][1] == weight:
             merged[-1] = (merged[-1][0] + text, weight)

@@ -53,7 +53,7 @@ SCHEDULERS = {
 def make_scheduler(sampler_name, base_config):
     """A fresh scheduler for an A1111 sampler name, built on the model's own scheduler config."""
     choice = SCHEDULERS[sampler_name]
-    return choice.scheduler_class.from_config(base_config, **choice.overrides)
+    return choice.scheduler_class.from_config(base_config, **choice.overrides)  # type: ignore[attr-defined]
 
 
 def describe_scheduler(sampler_name):

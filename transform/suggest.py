@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from .breeds import all_breeds, coat_name, get_breed
-from .face_features import face_features
 
 TRAITS_PATH = Path(__file__).with_name("data") / "breed_traits.json"
 # Standard scores beyond this many spreads are measurement trouble (a turned head), not a trait.
@@ -24,16 +23,10 @@ def scoring_table():
     return json.loads(TRAITS_PATH.read_text(encoding="utf-8"))
 
 
-def suggest_for_face(image, face, top=5):
-    """The landmark JSON's `suggested_breeds` (docs/API.md) for one face: its PIL RGB image and a dict with "landmarks".
-
-    Each entry also carries "coat": the coat colour to ask for, matched to the hair (None to keep
-    the breed's own).
-    """
-    return suggestions_with_coats(face_features(face["landmarks"], image.size, image), top)
-
-
 def suggestions_with_coats(features, top=5, views=()):
+    """The landmark JSON's `suggested_breeds` (docs/API.md) from a face's measurements (face_features,
+    averaged over `views` by transform.photo_analysis). Each entry also carries "coat": the coat colour
+    to ask for, matched to the hair (None to keep the breed's own)."""
     hair = features.get("hair_colour")
     return [{**entry, "coat": coat_for_hair(entry["slug"], hair)} for entry in suggest_breeds(features, top, views)]
 
@@ -69,7 +62,7 @@ def suggest_breeds(features, top=5, views=()):
         entry["tied_with_next"] = round(entry["score"] - following["score"], 4) <= margin
     shown = ranked[:top]
     traits = face_traits(features)
-    shown_before = set()
+    shown_before: set[str] = set()
     for entry in shown:
         entry["reasons"] = _plain_reasons(table, breed_traits(entry["slug"], traits), shown_before)
         shown_before.update(entry["reasons"])
@@ -112,7 +105,7 @@ def hair_shades_of(features):
     """{hair colour: share} of a face's features: its `hair_shades` where they agree with its
     `hair_colour`, else all of the hair colour (features made without pixels, or edited)."""
     colour, shades = features.get("hair_colour"), features.get("hair_shades") or {}
-    if colour and shades and max(shades, key=shades.get) == colour:
+    if colour and shades and max(shades, key=lambda shade: shades[shade]) == colour:
         return shades
     return {colour: 1.0} if colour else {}
 

@@ -1,4 +1,5 @@
-"""Compatible generations taken from the queue together and made in one batched pipeline call.
+"""Every single dog is made in a batch: its own generation, plus the compatible queued ones the worker
+can claim, in one batched pipeline call. A batch of one is simply a batch with no companions.
 
 When the worker starts a job, it looks at the next jobs waiting on the queue and claims, up to
 FTA_MAX_BATCH in all, the generations whose parameters share GenerationParams.batch_key() (same size,
@@ -10,53 +11,55 @@ Each generation keeps its own progress, cancel, result and failure (transform.en
 each image equals the one the generation gets alone (docs/ENGINE.md states the tolerance).
 """
 
+from __future__ import annotations
+
 import logging
-import traceback
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from redis.exceptions import RedisError
 
 from gallery.models import Generation
-from gallery.storage import StorageUnavailable
 
-from . import jobs, lifecycle
+from . import lifecycle
+from .job_steps import ENGINE, WORKER_NAME, ProgressReporter, load_photo, queue_wait, record_outcome
 from .preview_store import delete_preview
 from .queue import get_queue, remove_job
-from .reconcile import mark_alive
+from .reconcile import JobsInHand
+
+if TYPE_CHECKING:
+    from transform.engine import GenerationItem, GenerationResult
 
 # How far down the queue to look for companions, in batches.
 LOOKAHEAD_BATCHES = 4
-# The job ids of the companions this process is making now (their jobs left the queue): the worker's
-# heartbeat names them beside its own job, so the reconcile pass knows they are in hand.
-companions_in_hand = []
 log = logging.getLogger(__name__)
 
 
-def run_with_companions(generation, timings):
+def run_batch(generation: Generation, timings: dict, in_hand: JobsInHand) -> str:
     """Makes `generation` (claimed) and the compatible queued ones it can claim; returns its own final status.
 
-    Its own failure is raised again once recorded, so RQ lists the job as failed (as for a job made alone).
+    Its own failure is raised again once recorded, so RQ lists the job as failed.
     """
     from transform.params import GenerationParams
 
     key = GenerationParams.from_dict(generation.params).batch_key()
     batch = [generation]
     try:
-        batch += claim_companions(generation, key, settings.FTA_MAX_BATCH - 1)
+        batch += claim_companions(generation, key, settings.FTA_MAX_BATCH - 1, in_hand)
         if len(batch) > 1:
-            announce_companions(generation, [other.job_id for other in batch[1:]])
+            in_hand.hold_companions([other.job_id for other in batch[1:]])
         waits = {generation.pk: timings, **{other.pk: queue_wait(other) for other in batch[1:]}}
         statuses, failures = make_together(batch, waits)
     finally:
-        companions_in_hand.clear()
-        for other in batch[1:]:  # the job's own preview goes in run_generation
+        in_hand.drop_companions()
+        for other in batch[1:]:  # the job's own preview goes in jobs.run_generation
             delete_preview(other.pk)
     if generation.pk in failures:
         raise failures[generation.pk]
     return statuses[generation.pk]
 
 
-def claim_companions(generation, key, limit):
+def claim_companions(generation: Generation, key: tuple, limit: int, in_hand: JobsInHand) -> list[Generation]:
     """Up to `limit` queued generations behind this one on the queue, with the same batch key, claimed."""
     from transform.params import GenerationParams
 
@@ -77,8 +80,8 @@ def claim_companions(generation, key, limit):
         return []
     # Named before they are claimed: a reconcile pass must never see one running under this live
     # worker without its job in the worker's alive key (it would take it for a lost job).
-    announce_companions(generation, [other.job_id for other in candidates])
-    claimed = []
+    in_hand.hold_companions([other.job_id for other in candidates])
+    claimed: list[Generation] = []
     for other in candidates:
         if len(claimed) == limit:
             break
@@ -88,71 +91,52 @@ def claim_companions(generation, key, limit):
     return claimed
 
 
-def announce_companions(generation, job_ids):
-    """The worker's alive key names these jobs beside its own, now and at every heartbeat until the batch ends."""
-    companions_in_hand[:] = job_ids
-    try:
-        mark_alive(get_queue().connection, jobs.WORKER_NAME, [generation.job_id, *job_ids])
-    except RedisError:
-        pass  # the outage also keeps the reconcile pass from judging anyone
-
-
-def claim(generation):
+def claim(generation: Generation) -> bool:
     """Queued → running, only if it still waits for its current job: a job's own claim, for a companion."""
-    if not lifecycle.claim(generation.pk, generation.job_id, jobs.WORKER_NAME):
+    if not lifecycle.claim(generation.pk, generation.job_id, WORKER_NAME):
         return False
     generation.refresh_from_db()
     return True
 
 
-def queue_wait(generation):
-    return {"queue_wait": round((generation.started_at - (generation.enqueued_at or generation.created_at)).total_seconds(), 3)}
-
-
-def make_together(batch, timings):
-    """Renders the claimed generations in one engine call and records each outcome.
+def make_together(batch: list[Generation], timings: dict[Any, dict]) -> tuple[dict[Any, str], dict[Any, Exception]]:
+    """Renders the claimed generations in one engine call and records each outcome (job_steps.record_outcome).
 
     Returns ({pk: final status}, {pk: exception} for the failed ones): one failure never sinks the others.
     """
-    items, statuses, failures = {}, {}, {}
-
-    def failed(generation, exc, generation_timings):
-        statuses[generation.pk] = store_failure(generation, exc, generation_timings)
-        if statuses[generation.pk] == Generation.Status.FAILED:
-            failures[generation.pk] = exc
-
+    items: dict[Any, GenerationItem] = {}
+    outcomes: dict[Any, GenerationResult | Exception] = {}
     for generation in batch:
         try:
             items[generation.pk] = generation_item(generation)
         except Exception as exc:  # noqa: BLE001  its own failure: the others still run
-            failed(generation, exc, timings[generation.pk])
+            outcomes[generation.pk] = exc
     try:
-        outcomes = jobs.get_engine().generate_batch(list(items.values())) if items else []
+        made = ENGINE.get().generate_batch(list(items.values())) if items else []
     except Exception as exc:  # noqa: BLE001  the whole call failed (say, no model): each generation fails with it
-        outcomes = [exc] * len(items)
-    by_pk = {generation.pk: generation for generation in batch}
-    for pk, outcome in zip(items, outcomes):
-        generation, generation_timings = by_pk[pk], {**timings[pk], "batch_size": len(items)}
-        if isinstance(outcome, Exception):
-            failed(generation, outcome, generation_timings)
-            continue
-        generation_timings.update(outcome.timings)
-        try:
-            statuses[pk] = jobs.save_result(generation, outcome, generation_timings)
-        except Exception as exc:  # noqa: BLE001  a failed save is this generation's alone
-            failed(generation, exc, generation_timings)
+        made = [exc] * len(items)
+    outcomes.update(zip(items, made))
+    statuses, failures = {}, {}
+    for generation in batch:
+        outcome = outcomes[generation.pk]
+        generation_timings = timings[generation.pk]
+        if generation.pk in items:
+            generation_timings["batch_size"] = len(items)
+        statuses[generation.pk], failure = record_outcome(generation, outcome, generation_timings)
+        if failure is not None:
+            failures[generation.pk] = failure
     if len(items) > 1:
         log.info("Made %d generations in one batch: %s", len(items), ", ".join(str(pk) for pk in items))
     return statuses, failures
 
 
-def generation_item(generation):
+def generation_item(generation: Generation) -> GenerationItem:
     from transform.engine import GenerationItem
     from transform.params import GenerationParams
 
-    reporter = jobs.ProgressReporter(generation.pk)
+    reporter = ProgressReporter(generation.pk)
     return GenerationItem(
-        photo=jobs.load_photo(generation),
+        photo=load_photo(generation),
         face=generation.photo.faces[generation.face_index],
         params=GenerationParams.from_dict(generation.params),
         breed_slug=generation.breed,
@@ -160,18 +144,3 @@ def generation_item(generation):
         on_step=reporter.on_step,
         should_cancel=reporter.should_cancel,
     )
-
-
-def store_failure(generation, exc, timings):
-    """Record a cancelled or failed outcome through the lifecycle; returns the status it ended with."""
-    from transform.engine import GenerationCancelled
-
-    if isinstance(exc, GenerationCancelled):
-        lifecycle.finish_cancelled(generation.pk, timings)
-        return Generation.Status.CANCELLED
-    if isinstance(exc, StorageUnavailable):
-        return jobs.wait_for_storage(generation, exc, timings)
-    if not lifecycle.fail(generation.pk, jobs.user_message(exc), "".join(traceback.format_exception(exc)), timings):
-        return "deleted"  # deleted under it: nothing to tell anyone
-    log.error("Generation %s failed in a batch: %s", generation.pk, exc)
-    return Generation.Status.FAILED

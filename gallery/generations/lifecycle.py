@@ -103,7 +103,7 @@ def succeed(generation, files, **fields):
         finished_at=timezone.now(),
     )
     if not won:
-        discard_files(files)
+        delete_stored(files)  # their keys name no user, so no folder is left behind
         finish_cancelled(generation.pk, fields.get("timings", {}))
     return bool(won)
 
@@ -186,22 +186,7 @@ def fail_lost(generation, error):
     )
 
 
-def delete(generation):
-    """Delete the row; its files, job and live preview go once the deletion commits (gallery.deletion).
-
-    A worker running it sees the row gone at its next step (progress() returns False) and stops; one
-    already saving finds succeed() losing and deletes what it wrote.
-    """
-    generation.delete()
-
-
 def forget(generation_id, job_id):
     """After a deletion commits: what outlives the row outside the database (its job and live preview)."""
     job_queue.remove_job(job_id)
     delete_preview(generation_id)
-
-
-def discard_files(files):
-    """Delete files written for a generation that will not keep them (their keys name no user, so no
-    folder is left behind)."""
-    delete_stored(files)

@@ -5,12 +5,14 @@ Workers run this every FTA_RECONCILE_INTERVAL seconds; `manage.py reconcile_gene
 """
 
 import logging
+import threading
 import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_noop as _
+from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -37,6 +39,49 @@ def alive_key(worker_name):
 def mark_alive(connection, worker_name, job_ids=()):
     """Say the worker lives, and which jobs it runs: its current job and that job's batch companions."""
     connection.set(alive_key(worker_name), " ".join(job_ids), ex=settings.FTA_WORKER_HEARTBEAT_TTL)
+
+
+class JobsInHand:
+    """The jobs a worker process is making: the one RQ gave it and the batch companions it claimed (whose
+    jobs left the queue). Its alive key names them all, so this pass knows they are in hand.
+
+    The worker owns one (PipelineWorker.in_hand) and its heartbeat repeats it; the job's thread changes
+    it. A job run by a plain RQ worker (the tests' in-process one) gets one of its own.
+    """
+
+    def __init__(self, connection, worker_name):
+        self.connection, self.worker_name = connection, worker_name
+        self.job_id = ""
+        self.companions = []
+        self._lock = threading.Lock()
+
+    def hold(self, job_id):
+        """The job RQ gave this worker now ("" when it has none): said at once."""
+        with self._lock:
+            self.job_id, self.companions = job_id, []
+            self._announce()
+
+    def hold_companions(self, job_ids):
+        """Batch companions of the current job, said at once: before they are claimed, until the batch ends."""
+        with self._lock:
+            self.companions = list(job_ids)
+            try:
+                self._announce()
+            except RedisError:
+                pass  # the outage also keeps the reconcile pass from judging anyone; the heartbeat says it later
+
+    def drop_companions(self):
+        """The batch ended: its companions are recorded, and the next announcement names the job alone."""
+        with self._lock:
+            self.companions = []
+
+    def announce(self):
+        """Say it again (the heartbeat): the alive key expires after FTA_WORKER_HEARTBEAT_TTL."""
+        with self._lock:
+            self._announce()
+
+    def _announce(self):
+        mark_alive(self.connection, self.worker_name, [self.job_id, *self.companions] if self.job_id else [])
 
 
 def reconcile(judge_dead_workers=True):

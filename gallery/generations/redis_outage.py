@@ -8,16 +8,22 @@ queue, RQ's registries) the reconcile pass rebuilds once Redis answers again.
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from redis.exceptions import ConnectionError, TimeoutError
 from rq import worker_registration
 from rq.exceptions import StopRequested
 
+if TYPE_CHECKING:
+    from rq.worker import BaseWorker as _RQWorker  # what the mixin's methods extend
+else:
+    _RQWorker = object
+
 REDIS_DOWN = (ConnectionError, TimeoutError)
 log = logging.getLogger(__name__)
 
 
-class RidesOutRedisOutages:
+class RidesOutRedisOutages(_RQWorker):
     """A mixin for an RQ worker class (before the RQ class in its bases)."""
 
     # Seconds between tries, doubling up to this: the worker resumes within seconds of Redis's return.

@@ -23,8 +23,9 @@ from rq.worker import SimpleWorker
 
 from gallery.models import Generation
 
-from . import batching, jobs, readiness
-from .reconcile import mark_alive, reconcile, requeue_or_fail
+from . import readiness
+from .job_steps import ENGINE, WORKER_NAME
+from .reconcile import JobsInHand, reconcile, requeue_or_fail
 from .redis_outage import RidesOutRedisOutages
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,10 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
 
     def work(self, *args, **kwargs):
         self._stop_heartbeat = threading.Event()
-        # The alive key names the running job; the lock keeps the heartbeat thread from writing a stale one.
-        self._current_job_lock = threading.Lock()
-        self._current_job_id = ""
-        self.announce_job("")
+        # The alive key names the running job and its batch companions (the job's thread changes them,
+        # the heartbeat's says them again); each job reaches this record through its Job (perform_job).
+        self.in_hand = JobsInHand(self.connection, WORKER_NAME)
+        self.in_hand.hold("")
         self.announce_pipeline()
         threading.Thread(target=self._heartbeat, name="fta-heartbeat", daemon=True).start()
         if settings.FTA_PRELOAD_PIPELINE:
@@ -48,7 +49,7 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
         finally:
             self._stop_heartbeat.set()
             try:
-                readiness.withdraw(self.connection, jobs.WORKER_NAME)
+                readiness.withdraw(self.connection, WORKER_NAME)
             except RedisError:
                 pass
 
@@ -56,7 +57,7 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
         from transform.pipeline import ModelNotAvailable
 
         try:
-            jobs.get_engine().load()
+            ENGINE.get().load()
         except ModelNotAvailable as exc:
             # Keep running and say so: the web refuses new dogs while no worker has weights (with what
             # to set up), a job that slips in fails at once with the same sentence, and `doctor` says why.
@@ -67,20 +68,15 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
             pass  # the heartbeat says it once Redis answers
 
     def announce_pipeline(self):
-        state, detail, defaults = jobs.pipeline_status()
-        readiness.announce(self.connection, jobs.WORKER_NAME, state, detail, defaults)
-
-    def announce_job(self, job_id):
-        with self._current_job_lock:
-            self._current_job_id = job_id
-            mark_alive(self.connection, jobs.WORKER_NAME, [job_id, *batching.companions_in_hand] if job_id else [])
+        state, detail, defaults = ENGINE.status()
+        readiness.announce(self.connection, WORKER_NAME, state, detail, defaults)
 
     def _heartbeat(self):
         last_reconcile = None
         redis_back_at = float("-inf")
         while True:
             try:
-                self.announce_job(self._current_job_id)
+                self.in_hand.announce()
                 self.announce_pipeline()
                 if last_reconcile is None or time.monotonic() - last_reconcile >= settings.FTA_RECONCILE_INTERVAL:
                     last_reconcile = time.monotonic()
@@ -99,7 +95,7 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
 
     def _reconcile_once(self, judge_dead_workers):
         # One worker at a time: the lock expires on its own if this one dies.
-        if not self.connection.set("fta:reconcile-lock", jobs.WORKER_NAME, nx=True, ex=settings.FTA_RECONCILE_INTERVAL):
+        if not self.connection.set("fta:reconcile-lock", WORKER_NAME, nx=True, ex=settings.FTA_RECONCILE_INTERVAL):
             return
         close_old_connections()
         try:
@@ -111,7 +107,7 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
 
     def execute_job(self, job, queue):
         try:
-            self.announce_job(job.id)
+            self.in_hand.hold(job.id)
         except RedisError:
             pass  # RQ meets the outage too and waits for Redis
         close_old_connections()
@@ -124,9 +120,14 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
             if self.stopping_now:
                 self.exit_now()
             try:
-                self.announce_job("")
+                self.in_hand.hold("")
             except RedisError:
                 pass
+
+    def perform_job(self, job, queue, execution):
+        # RQ runs the job in this process: the job finds this worker's record of its jobs on its Job.
+        job.in_hand = self.in_hand
+        return super().perform_job(job, queue, execution)
 
     def request_force_stop(self, signum, frame):
         """The second stop. Like RQ's cold shutdown (SystemExit, raised inside the running job; execute_job
@@ -156,7 +157,7 @@ class PipelineWorker(RidesOutRedisOutages, SimpleWorker):
         companion's) never will finish, so re-queue or fail it."""
         cause = "stopped" if self.stopping_now else "database"
         try:
-            for generation in Generation.objects.filter(worker_name=jobs.WORKER_NAME, status=Generation.Status.RUNNING):
+            for generation in Generation.objects.filter(worker_name=WORKER_NAME, status=Generation.Status.RUNNING):
                 log.warning("Job %s ended without recording how generation %s ended", job_id, generation.pk)
                 requeue_or_fail(generation, cause)
         except DatabaseError as exc:

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from transform.full_size import write_full_size_pipeline
-from transform.tiny_pipeline import write_tiny_pipeline
+from tests.full_size_pipeline import write_full_size_pipeline
+from tests.tiny_pipeline import write_tiny_pipeline
 
 
 class Command(BaseCommand):

@@ -42,7 +42,7 @@ class Command(BaseCommand):
             raise CommandError(f"No face {face}: the photo has {len(faces)} face(s).")
 
         # Imported here: loading torch and diffusers takes seconds, not worth paying for --help.
-        from transform.management.engine_settings import engine_from_settings
+        from gallery.generations.engine_settings import engine_from_settings
 
         engine = engine_from_settings()
         self.stdout.write(f"Loading {engine.sd_model} + {engine.controlnet_model} on {engine.device}...")

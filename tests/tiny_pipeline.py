@@ -17,7 +17,7 @@ from diffusers import (
 )
 from transformers import CLIPTextConfig, CLIPTextModel
 
-from transform.full_size import SCHEDULER_CONFIG
+from tests.full_size_pipeline import SCHEDULER_CONFIG
 from transform.local_tokenizer import local_clip_tokenizer
 
 IMAGE_SIZE = 64
